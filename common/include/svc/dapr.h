@@ -1,0 +1,73 @@
+/* The Dapr sidecar's HTTP API, for worker threads (blocking, with a
+ * timeout). base is the sidecar's URL, e.g. http://127.0.0.1:3500. */
+#ifndef SVC_DAPR_H
+#define SVC_DAPR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "svc/httpc.h"
+#include "svc/result.h"
+
+struct svc_dapr {
+	char base[256];
+	long timeout_ms;
+	char api_token[256]; /* sent as dapr-api-token when set */
+};
+
+void svc_dapr_init(struct svc_dapr *d, const char *base, long timeout_ms,
+		   const char *api_token);
+
+/* Publishes a CloudEvent we built ourselves (so its id survives) with
+ * Content-Type application/cloudevents+json. partition_key (may be NULL)
+ * keeps one entity's events in order on one Kafka partition. */
+enum svc_result svc_dapr_publish(const struct svc_dapr *d, const char *pubsub,
+				 const char *topic, const cJSON *cloudevent,
+				 const char *partition_key, struct svc_err *err);
+
+/* Invokes app_id's method (path starts with '/') through the sidecar.
+ * headers as for svc_httpc_request. out is filled for any HTTP status. */
+enum svc_result svc_dapr_invoke(const struct svc_dapr *d, const char *app_id,
+				const char *method, const char *path,
+				const char *const *headers, const char *body,
+				size_t body_len, struct svc_httpc_resp *out,
+				struct svc_err *err);
+
+/* Gets a key. Missing: SVC_ENOTFOUND. *value (caller frees with free())
+ * holds the stored JSON; etag (may be NULL) receives the ETag. */
+enum svc_result svc_dapr_state_get(const struct svc_dapr *d, const char *store,
+				   const char *key, char **value, char etag[128],
+				   struct svc_err *err);
+/* Saves value (JSON text). With etag non-NULL the write is first-write-wins:
+ * SVC_ECONFLICT when the stored ETag differs. */
+enum svc_result svc_dapr_state_save(const struct svc_dapr *d, const char *store,
+				    const char *key, const char *value,
+				    const char *etag, struct svc_err *err);
+enum svc_result svc_dapr_state_delete(const struct svc_dapr *d, const char *store,
+				      const char *key, const char *etag,
+				      struct svc_err *err);
+/* operations: a JSON array of {"operation":"upsert"|"delete","request":{...}}.
+ * Borrowed. SVC_ECONFLICT when an ETag does not match. */
+enum svc_result svc_dapr_state_transaction(const struct svc_dapr *d,
+					   const char *store,
+					   const cJSON *operations,
+					   struct svc_err *err);
+
+/* Reads one secret's value (key within the secret). Caller frees *value. */
+enum svc_result svc_dapr_secret(const struct svc_dapr *d, const char *store,
+				const char *name, const char *key, char **value,
+				struct svc_err *err);
+
+/* Invokes an output binding with data (borrowed; may be NULL) and metadata
+ * (borrowed; may be NULL). */
+enum svc_result svc_dapr_binding(const struct svc_dapr *d, const char *name,
+				 const char *operation, const cJSON *data,
+				 const cJSON *metadata, struct svc_httpc_resp *out,
+				 struct svc_err *err);
+
+/* True when the sidecar has loaded its components. */
+bool svc_dapr_ready(const struct svc_dapr *d);
+
+#endif

@@ -1,0 +1,615 @@
+#include "svc/http.h"
+
+#include <ctype.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/queue.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+
+#include "svc/json.h"
+#include "svc/log.h"
+#include "svc/metrics.h"
+#include "svc/util.h"
+
+struct route {
+	char method[16];
+	char *pattern;
+	svc_handler fn;
+	void *arg;
+	int flags;
+};
+
+struct job {
+	struct job *next;
+	struct svc_http *http;
+	struct evhttp_request *evreq; /* NULL once the client went away */
+	const struct route *route;
+	struct svc_req req;
+	struct svc_resp resp;
+	long long start_ms;
+	char method[16];
+	char *path;
+	char *body;
+	struct svc_err pre; /* an error found before the handler ran */
+	bool has_pre;
+};
+
+struct svc_http {
+	struct event_base *base;
+	struct evhttp *evhttp;
+	struct evhttp_bound_socket *sock;
+	struct svc_http_opts opts;
+	struct route *routes;
+	size_t nroutes;
+
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct job *todo_head, *todo_tail;
+	struct job *done_head;
+	bool stopping;
+	pthread_t *threads;
+	int nthreads;
+	struct event *done_ev;
+	size_t inflight;
+};
+
+/* ---- key/value helpers ------------------------------------------------ */
+
+void svc_kv_free_all(struct svc_kv *kv, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(kv[i].name);
+		free(kv[i].value);
+	}
+	free(kv);
+}
+
+static int kv_push(struct svc_kv **kv, size_t *n, const char *name, size_t nlen,
+		   const char *value, size_t vlen)
+{
+	struct svc_kv *p = realloc(*kv, (*n + 1) * sizeof **kv);
+	if (!p)
+		return -1;
+	*kv = p;
+	p[*n].name = strndup(name, nlen);
+	p[*n].value = strndup(value, vlen);
+	if (!p[*n].name || !p[*n].value) {
+		free(p[*n].name);
+		free(p[*n].value);
+		return -1;
+	}
+	(*n)++;
+	return 0;
+}
+
+bool svc_route_match(const char *pattern, const char *path, struct svc_kv **params,
+		     size_t *nparams)
+{
+	*params = NULL;
+	*nparams = 0;
+	const char *p = pattern, *s = path;
+	while (*p && *s) {
+		if (*p != '/' || *s != '/')
+			goto fail;
+		p++;
+		s++;
+		const char *pe = strchrnul(p, '/');
+		const char *se = strchrnul(s, '/');
+		if (*p == '{' && pe > p + 1 && pe[-1] == '}') {
+			if (se == s)
+				goto fail; /* empty parameter */
+			if (kv_push(params, nparams, p + 1, (size_t)(pe - p - 2), s,
+				    (size_t)(se - s)) != 0)
+				goto fail;
+		} else if (pe - p != se - s || strncmp(p, s, (size_t)(pe - p)) != 0) {
+			goto fail;
+		}
+		p = pe;
+		s = se;
+	}
+	if (*p == '\0' && *s == '\0')
+		return true;
+fail:
+	svc_kv_free_all(*params, *nparams);
+	*params = NULL;
+	*nparams = 0;
+	return false;
+}
+
+const char *svc_req_param(const struct svc_req *r, const char *name)
+{
+	for (size_t i = 0; i < r->nparams; i++)
+		if (strcmp(r->params[i].name, name) == 0)
+			return r->params[i].value;
+	return NULL;
+}
+
+const char *svc_req_header(const struct svc_req *r, const char *name)
+{
+	for (size_t i = 0; i < r->nheaders; i++)
+		if (strcasecmp(r->headers[i].name, name) == 0)
+			return r->headers[i].value;
+	return NULL;
+}
+
+const char *svc_req_query(const struct svc_req *r, const char *name)
+{
+	for (size_t i = 0; i < r->nquery; i++)
+		if (strcmp(r->query[i].name, name) == 0)
+			return r->query[i].value;
+	return NULL;
+}
+
+/* ---- responses -------------------------------------------------------- */
+
+void svc_resp_raw(struct svc_resp *resp, int status, const char *content_type,
+		  char *body, size_t len)
+{
+	free(resp->body);
+	resp->status = status;
+	resp->body = body;
+	resp->body_len = body ? len : 0;
+	snprintf(resp->content_type, sizeof resp->content_type, "%s",
+		 content_type ? content_type : "");
+}
+
+void svc_resp_json(struct svc_resp *resp, int status, cJSON *body)
+{
+	char *s = NULL;
+	if (body) {
+		s = cJSON_PrintUnformatted(body);
+		cJSON_Delete(body);
+		if (!s) {
+			svc_resp_errf(resp, SVC_ENOMEM, NULL, "out of memory");
+			return;
+		}
+	}
+	svc_resp_raw(resp, status, s ? "application/json" : NULL, s, s ? strlen(s) : 0);
+}
+
+void svc_resp_err(struct svc_resp *resp, const struct svc_err *err)
+{
+	char *s = svc_err_body(err);
+	svc_resp_raw(resp, svc_result_http_status(err->code), "application/json", s,
+		     s ? strlen(s) : 0);
+}
+
+void svc_resp_errf(struct svc_resp *resp, enum svc_result code, const char *field,
+		   const char *fmt, ...)
+{
+	struct svc_err err = {.code = code};
+	snprintf(err.field, sizeof err.field, "%s", field ? field : "");
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err.message, sizeof err.message, fmt, ap);
+	va_end(ap);
+	svc_resp_err(resp, &err);
+}
+
+void svc_resp_header(struct svc_resp *resp, const char *name, const char *value)
+{
+	if (resp->nheaders >= sizeof resp->headers / sizeof resp->headers[0])
+		return;
+	struct svc_kv *kv = &resp->headers[resp->nheaders];
+	kv->name = strdup(name);
+	kv->value = strdup(value);
+	if (!kv->name || !kv->value) {
+		free(kv->name);
+		free(kv->value);
+		return;
+	}
+	resp->nheaders++;
+}
+
+/* ---- jobs ------------------------------------------------------------- */
+
+static void job_free(struct job *j)
+{
+	svc_kv_free_all(j->req.params, j->req.nparams);
+	svc_kv_free_all(j->req.query, j->req.nquery);
+	svc_kv_free_all(j->req.headers, j->req.nheaders);
+	cJSON_Delete(j->req.json);
+	for (size_t i = 0; i < j->resp.nheaders; i++) {
+		free(j->resp.headers[i].name);
+		free(j->resp.headers[i].value);
+	}
+	free(j->resp.body);
+	free(j->path);
+	free(j->body);
+	free(j);
+}
+
+static bool valid_request_id(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 64)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '-' && *s != '_' && *s != '.')
+			return false;
+	return true;
+}
+
+static bool is_json_type(const char *ct, bool any_json)
+{
+	if (!ct)
+		return false;
+	while (*ct == ' ')
+		ct++;
+	size_t n = strcspn(ct, ";");
+	while (n > 0 && ct[n - 1] == ' ')
+		n--;
+	if (n == 16 && strncasecmp(ct, "application/json", 16) == 0)
+		return true;
+	/* Dapr delivers CloudEvents as application/cloudevents+json. */
+	return any_json && n > 5 && strncasecmp(ct + n - 5, "+json", 5) == 0 &&
+	       strncasecmp(ct, "application/", 12) == 0;
+}
+
+/* Runs in a worker (or inline on the loop for INLINE routes). */
+static void run_job(struct job *j)
+{
+	if (j->has_pre) {
+		svc_resp_err(&j->resp, &j->pre);
+		return;
+	}
+	if (j->route->flags & SVC_ROUTE_JSON) {
+		struct svc_err err = {0};
+		enum svc_result r = (j->route->flags & SVC_ROUTE_ANY_JSON)
+			? svc_json_parse(j->req.body, j->req.body_len, &j->req.json, &err)
+			: svc_json_parse_object(j->req.body, j->req.body_len, &j->req.json,
+						&err);
+		if (r != SVC_OK) {
+			svc_resp_err(&j->resp, &err);
+			return;
+		}
+	}
+	j->route->fn(&j->req, &j->resp);
+}
+
+static void on_conn_close(struct evhttp_connection *evcon, void *arg)
+{
+	(void)evcon;
+	struct job *j = arg;
+	j->evreq = NULL;
+}
+
+static void finish(struct job *j)
+{
+	struct svc_http *h = j->http;
+	h->inflight--;
+	double secs = (double)(svc_now_ms() - j->start_ms) / 1000.0;
+	const char *route = j->route ? j->route->pattern : "unmatched";
+	char labels[512], esc[256];
+	svc_metrics_label_escape(route, esc, sizeof esc);
+	snprintf(labels, sizeof labels, "method=\"%s\",route=\"%s\",code=\"%d\"", j->method,
+		 esc, j->resp.status);
+	svc_metrics_inc("http_requests_total", "HTTP requests answered.", labels, 1);
+	snprintf(labels, sizeof labels, "method=\"%s\",route=\"%s\"", j->method, esc);
+	svc_metrics_observe("http_request_duration_seconds", "HTTP request latency.",
+			    labels, secs);
+	if (j->resp.status >= 500)
+		svc_metrics_inc("http_errors_total", "HTTP 5xx answers.", "", 1);
+
+	bool quiet = j->route && (j->route->flags & SVC_ROUTE_QUIET) && j->resp.status < 400;
+	svc_log(quiet ? SVC_LOG_DEBUG : SVC_LOG_INFO, j->req.request_id,
+		"%s %s %d %.1fms", j->method, j->path, j->resp.status, secs * 1000.0);
+
+	if (j->evreq) {
+		struct evhttp_connection *evcon = evhttp_request_get_connection(j->evreq);
+		if (evcon)
+			evhttp_connection_set_closecb(evcon, NULL, NULL);
+		struct evkeyvalq *out = evhttp_request_get_output_headers(j->evreq);
+		evhttp_add_header(out, "X-Request-Id", j->req.request_id);
+		if (j->resp.content_type[0])
+			evhttp_add_header(out, "Content-Type", j->resp.content_type);
+		for (size_t i = 0; i < j->resp.nheaders; i++)
+			evhttp_add_header(out, j->resp.headers[i].name, j->resp.headers[i].value);
+		struct evbuffer *buf = evbuffer_new();
+		if (buf && j->resp.body_len)
+			evbuffer_add(buf, j->resp.body, j->resp.body_len);
+		evhttp_send_reply(j->evreq, j->resp.status, NULL, buf);
+		if (buf)
+			evbuffer_free(buf);
+	}
+	job_free(j);
+}
+
+static void on_done(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct svc_http *h = arg;
+	pthread_mutex_lock(&h->lock);
+	struct job *list = h->done_head;
+	h->done_head = NULL;
+	pthread_mutex_unlock(&h->lock);
+	while (list) {
+		struct job *next = list->next;
+		finish(list);
+		list = next;
+	}
+}
+
+static void *worker(void *arg)
+{
+	struct svc_http *h = arg;
+	for (;;) {
+		pthread_mutex_lock(&h->lock);
+		while (!h->todo_head && !h->stopping)
+			pthread_cond_wait(&h->cond, &h->lock);
+		struct job *j = h->todo_head;
+		if (!j) {
+			pthread_mutex_unlock(&h->lock);
+			return NULL;
+		}
+		h->todo_head = j->next;
+		if (!h->todo_head)
+			h->todo_tail = NULL;
+		pthread_mutex_unlock(&h->lock);
+
+		run_job(j);
+
+		pthread_mutex_lock(&h->lock);
+		j->next = h->done_head;
+		h->done_head = j;
+		pthread_mutex_unlock(&h->lock);
+		event_active(h->done_ev, EV_READ, 0);
+	}
+}
+
+/* Copies what the handler needs out of the evhttp request. */
+static int fill_request(struct job *j, struct evhttp_request *evreq)
+{
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(evreq);
+	const char *raw_path = evhttp_uri_get_path(uri);
+	j->path = evhttp_uridecode(raw_path && *raw_path ? raw_path : "/", 0, NULL);
+	if (!j->path)
+		return -1;
+	const char *q = evhttp_uri_get_query(uri);
+	if (q && *q) {
+		struct evkeyvalq qs;
+		TAILQ_INIT(&qs);
+		if (evhttp_parse_query_str(q, &qs) != 0) {
+			evhttp_clear_headers(&qs);
+			svc_err_set(&j->pre, SVC_EINVAL, NULL, "malformed query string");
+			j->has_pre = true;
+		} else {
+			for (struct evkeyval *kv = qs.tqh_first; kv; kv = kv->next.tqe_next)
+				kv_push(&j->req.query, &j->req.nquery, kv->key, strlen(kv->key),
+					kv->value, strlen(kv->value));
+			evhttp_clear_headers(&qs);
+		}
+	}
+	struct evkeyvalq *in = evhttp_request_get_input_headers(evreq);
+	for (struct evkeyval *kv = in->tqh_first; kv; kv = kv->next.tqe_next)
+		if (kv_push(&j->req.headers, &j->req.nheaders, kv->key, strlen(kv->key),
+			    kv->value, strlen(kv->value)) != 0)
+			return -1;
+
+	struct evbuffer *body = evhttp_request_get_input_buffer(evreq);
+	size_t len = evbuffer_get_length(body);
+	if (len > j->http->opts.max_body) {
+		svc_err_set(&j->pre, SVC_ETOOBIG, NULL,
+			    "request body is larger than %zu bytes", j->http->opts.max_body);
+		j->has_pre = true;
+	} else if (len > 0) {
+		j->body = malloc(len + 1);
+		if (!j->body)
+			return -1;
+		evbuffer_copyout(body, j->body, len);
+		j->body[len] = '\0';
+		j->req.body = j->body;
+		j->req.body_len = len;
+	}
+	const char *rid = evhttp_find_header(in, "X-Request-Id");
+	if (rid && valid_request_id(rid)) {
+		snprintf(j->req.request_id, sizeof j->req.request_id, "%s", rid);
+	} else {
+		unsigned char b[16];
+		svc_random_bytes(b, sizeof b);
+		svc_hex(b, sizeof b, j->req.request_id);
+	}
+	return 0;
+}
+
+static const char *method_name(enum evhttp_cmd_type t)
+{
+	switch (t) {
+	case EVHTTP_REQ_GET: return "GET";
+	case EVHTTP_REQ_POST: return "POST";
+	case EVHTTP_REQ_HEAD: return "HEAD";
+	case EVHTTP_REQ_PUT: return "PUT";
+	case EVHTTP_REQ_DELETE: return "DELETE";
+	case EVHTTP_REQ_OPTIONS: return "OPTIONS";
+	case EVHTTP_REQ_TRACE: return "TRACE";
+	case EVHTTP_REQ_CONNECT: return "CONNECT";
+	case EVHTTP_REQ_PATCH: return "PATCH";
+	}
+	return "OTHER";
+}
+
+static void on_request(struct evhttp_request *evreq, void *arg)
+{
+	struct svc_http *h = arg;
+	struct job *j = calloc(1, sizeof *j);
+	if (!j) {
+		evhttp_send_error(evreq, 500, NULL);
+		return;
+	}
+	j->http = h;
+	j->evreq = evreq;
+	j->start_ms = svc_now_ms();
+	j->resp.status = 500;
+	snprintf(j->method, sizeof j->method, "%s", method_name(evhttp_request_get_command(evreq)));
+	j->req.method = j->method;
+	j->req.ctx = h->opts.ctx;
+	h->inflight++;
+	if (fill_request(j, evreq) != 0) {
+		svc_err_set(&j->pre, SVC_ENOMEM, NULL, "out of memory");
+		j->has_pre = true;
+	}
+	j->req.path = j->path ? j->path : "/";
+
+	bool path_known = false;
+	for (size_t i = 0; i < h->nroutes && !j->route; i++) {
+		struct route *r = &h->routes[i];
+		struct svc_kv *params;
+		size_t n;
+		if (!svc_route_match(r->pattern, j->req.path, &params, &n))
+			continue;
+		path_known = true;
+		if (strcmp(r->method, "*") == 0 || strcmp(r->method, j->method) == 0) {
+			j->route = r;
+			j->req.params = params;
+			j->req.nparams = n;
+			j->req.route = r->pattern;
+			j->req.arg = r->arg;
+		} else {
+			svc_kv_free_all(params, n);
+		}
+	}
+	if (!j->route) {
+		if (path_known)
+			svc_resp_errf(&j->resp, SVC_EMETHOD, NULL, "method %s not allowed here",
+				      j->method);
+		else
+			svc_resp_errf(&j->resp, SVC_ENOTFOUND, NULL, "no route for %s %s",
+				      j->method, j->req.path);
+		finish(j);
+		return;
+	}
+	if (!j->has_pre && (j->route->flags & SVC_ROUTE_JSON) &&
+	    !is_json_type(svc_req_header(&j->req, "Content-Type"),
+			  j->route->flags & SVC_ROUTE_ANY_JSON)) {
+		svc_err_set(&j->pre, SVC_EMEDIA, NULL,
+			    "Content-Type must be application/json");
+		j->has_pre = true;
+	}
+	if (j->route->flags & SVC_ROUTE_INLINE || j->has_pre) {
+		run_job(j);
+		finish(j);
+		return;
+	}
+	struct evhttp_connection *evcon = evhttp_request_get_connection(evreq);
+	if (evcon)
+		evhttp_connection_set_closecb(evcon, on_conn_close, j);
+	pthread_mutex_lock(&h->lock);
+	if (h->todo_tail)
+		h->todo_tail->next = j;
+	else
+		h->todo_head = j;
+	h->todo_tail = j;
+	pthread_cond_signal(&h->cond);
+	pthread_mutex_unlock(&h->lock);
+}
+
+struct svc_http *svc_http_new(struct event_base *base, const struct svc_http_opts *o)
+{
+	struct svc_http *h = calloc(1, sizeof *h);
+	if (!h)
+		return NULL;
+	h->base = base;
+	h->opts = *o;
+	if (h->opts.workers < 1)
+		h->opts.workers = 1;
+	pthread_mutex_init(&h->lock, NULL);
+	pthread_cond_init(&h->cond, NULL);
+	h->evhttp = evhttp_new(base);
+	h->done_ev = event_new(base, -1, 0, on_done, h);
+	if (!h->evhttp || !h->done_ev)
+		goto fail;
+	/* evhttp's own limit answers with an HTML page, so it sits well above
+	 * ours: bodies up to 8x the limit get our JSON 413. */
+	size_t hard = o->max_body * 8 > (64u << 20) ? (64u << 20) : o->max_body * 8;
+	evhttp_set_max_body_size(h->evhttp, (ev_ssize_t)hard);
+	evhttp_set_max_headers_size(h->evhttp, 64 * 1024);
+	evhttp_set_timeout(h->evhttp, 60);
+	evhttp_set_allowed_methods(h->evhttp, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
+				   EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
+				   EVHTTP_REQ_PATCH | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_HEAD);
+	evhttp_set_gencb(h->evhttp, on_request, h);
+	h->sock = evhttp_bind_socket_with_handle(h->evhttp, o->host, (ev_uint16_t)o->port);
+	if (!h->sock) {
+		svc_error(NULL, "cannot listen on %s:%d", o->host, o->port);
+		goto fail;
+	}
+	h->threads = calloc((size_t)h->opts.workers, sizeof *h->threads);
+	if (!h->threads)
+		goto fail;
+	for (int i = 0; i < h->opts.workers; i++) {
+		if (pthread_create(&h->threads[i], NULL, worker, h) != 0)
+			goto fail;
+		h->nthreads++;
+	}
+	return h;
+fail:
+	svc_http_free(h);
+	return NULL;
+}
+
+void svc_http_stop_accepting(struct svc_http *h)
+{
+	if (h->sock) {
+		evhttp_del_accept_socket(h->evhttp, h->sock);
+		h->sock = NULL;
+	}
+}
+
+size_t svc_http_inflight(struct svc_http *h)
+{
+	return h->inflight;
+}
+
+void svc_http_free(struct svc_http *h)
+{
+	if (!h)
+		return;
+	pthread_mutex_lock(&h->lock);
+	h->stopping = true;
+	pthread_cond_broadcast(&h->cond);
+	pthread_mutex_unlock(&h->lock);
+	for (int i = 0; i < h->nthreads; i++)
+		pthread_join(h->threads[i], NULL);
+	free(h->threads);
+	/* Answer whatever the workers finished after the loop stopped. */
+	on_done(-1, 0, h);
+	if (h->evhttp)
+		evhttp_free(h->evhttp);
+	if (h->done_ev)
+		event_free(h->done_ev);
+	for (size_t i = 0; i < h->nroutes; i++)
+		free(h->routes[i].pattern);
+	free(h->routes);
+	pthread_mutex_destroy(&h->lock);
+	pthread_cond_destroy(&h->cond);
+	free(h);
+}
+
+int svc_http_route(struct svc_http *h, const char *method, const char *pattern,
+		   svc_handler fn, void *arg, int flags)
+{
+	struct route *r = realloc(h->routes, (h->nroutes + 1) * sizeof *r);
+	if (!r)
+		return -1;
+	h->routes = r;
+	r = &h->routes[h->nroutes];
+	memset(r, 0, sizeof *r);
+	snprintf(r->method, sizeof r->method, "%s", method);
+	r->pattern = strdup(pattern);
+	if (!r->pattern)
+		return -1;
+	r->fn = fn;
+	r->arg = arg;
+	r->flags = flags;
+	h->nroutes++;
+	return 0;
+}

@@ -1,0 +1,225 @@
+#include "svc/json.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+bool svc_utf8_valid(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + len;
+	while (p < end) {
+		unsigned char c = *p;
+		size_t n;
+		unsigned int cp;
+		if (c == 0)
+			return false;
+		if (c < 0x80) {
+			p++;
+			continue;
+		} else if ((c & 0xe0) == 0xc0) {
+			n = 1;
+			cp = c & 0x1f;
+		} else if ((c & 0xf0) == 0xe0) {
+			n = 2;
+			cp = c & 0x0f;
+		} else if ((c & 0xf8) == 0xf0) {
+			n = 3;
+			cp = c & 0x07;
+		} else {
+			return false;
+		}
+		if ((size_t)(end - p) <= n)
+			return false;
+		for (size_t i = 1; i <= n; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				return false;
+			cp = (cp << 6) | (p[i] & 0x3f);
+		}
+		/* Overlong forms, surrogates, beyond U+10FFFF. */
+		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) ||
+		    (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
+		    (cp >= 0xd800 && cp <= 0xdfff))
+			return false;
+		p += n + 1;
+	}
+	return true;
+}
+
+size_t svc_utf8_len(const char *s)
+{
+	size_t n = 0;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if ((*p & 0xc0) != 0x80)
+			n++;
+	return n;
+}
+
+/* Rejects duplicate keys and over-deep nesting. Returns the offending key
+ * through *dup (borrowed) when a duplicate is found. */
+static int check_tree(const cJSON *v, int depth, const char **dup)
+{
+	if (depth > SVC_JSON_MAX_DEPTH)
+		return -1;
+	if (cJSON_IsObject(v)) {
+		for (const cJSON *a = v->child; a; a = a->next) {
+			for (const cJSON *b = a->next; b; b = b->next) {
+				if (strcmp(a->string, b->string) == 0) {
+					*dup = a->string;
+					return -2;
+				}
+			}
+		}
+	}
+	if (cJSON_IsObject(v) || cJSON_IsArray(v)) {
+		for (const cJSON *c = v->child; c; c = c->next) {
+			int rc = check_tree(c, depth + 1, dup);
+			if (rc)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+/* cJSON follows nesting recursively up to its own limit of 1000; refuse
+ * deep input before handing it over so the stack stays small. */
+static bool nesting_ok(const char *buf, size_t len)
+{
+	int depth = 0;
+	bool in_str = false;
+	for (size_t i = 0; i < len; i++) {
+		char c = buf[i];
+		if (in_str) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_str = false;
+		} else if (c == '"') {
+			in_str = true;
+		} else if (c == '{' || c == '[') {
+			if (++depth > SVC_JSON_MAX_DEPTH)
+				return false;
+		} else if (c == '}' || c == ']') {
+			depth--;
+		}
+	}
+	return true;
+}
+
+enum svc_result svc_json_parse(const char *buf, size_t len, cJSON **out,
+			       struct svc_err *err)
+{
+	*out = NULL;
+	if (!buf || len == 0)
+		return svc_err_set(err, SVC_EINVAL, NULL, "request body is empty");
+	if (!svc_utf8_valid(buf, len))
+		return svc_err_set(err, SVC_EINVAL, NULL,
+				   "request body is not valid UTF-8 text");
+	if (!nesting_ok(buf, len))
+		return svc_err_set(err, SVC_EINVAL, NULL,
+				   "JSON nested deeper than %d levels", SVC_JSON_MAX_DEPTH);
+	const char *end = NULL;
+	cJSON *v = cJSON_ParseWithLengthOpts(buf, len, &end, false);
+	if (!v) {
+		size_t at = end ? (size_t)(end - buf) : 0;
+		return svc_err_set(err, SVC_EINVAL, NULL, "malformed JSON at byte %zu", at);
+	}
+	/* Only whitespace may follow the value. */
+	for (const char *p = end; p < buf + len; p++) {
+		if (*p != ' ' && *p != '\t' && *p != '\r' && *p != '\n') {
+			cJSON_Delete(v);
+			return svc_err_set(err, SVC_EINVAL, NULL,
+					   "unexpected data after JSON value at byte %zu",
+					   (size_t)(p - buf));
+		}
+	}
+	const char *dup = NULL;
+	int rc = check_tree(v, 1, &dup);
+	if (rc == -2) {
+		svc_err_set(err, SVC_EINVAL, dup, "duplicate key \"%s\"", dup);
+		cJSON_Delete(v);
+		return SVC_EINVAL;
+	}
+	if (rc) {
+		cJSON_Delete(v);
+		return svc_err_set(err, SVC_EINVAL, NULL, "JSON nested deeper than %d levels",
+				   SVC_JSON_MAX_DEPTH);
+	}
+	*out = v;
+	return SVC_OK;
+}
+
+enum svc_result svc_json_parse_object(const char *buf, size_t len, cJSON **out,
+				      struct svc_err *err)
+{
+	enum svc_result r = svc_json_parse(buf, len, out, err);
+	if (r != SVC_OK)
+		return r;
+	if (!cJSON_IsObject(*out)) {
+		cJSON_Delete(*out);
+		*out = NULL;
+		return svc_err_set(err, SVC_EINVAL, NULL, "request body must be a JSON object");
+	}
+	return SVC_OK;
+}
+
+enum svc_result svc_json_only_keys(const cJSON *obj, const char *const *allowed,
+				   struct svc_err *err)
+{
+	for (const cJSON *c = obj->child; c; c = c->next) {
+		bool ok = false;
+		for (const char *const *a = allowed; *a && !ok; a++)
+			ok = strcmp(*a, c->string) == 0;
+		if (!ok)
+			return svc_err_set(err, SVC_EINVAL, c->string, "unknown field \"%s\"",
+					   c->string);
+	}
+	return SVC_OK;
+}
+
+enum svc_result svc_json_string(const cJSON *obj, const char *name, bool required,
+				size_t min, size_t max, const char **out,
+				struct svc_err *err)
+{
+	*out = NULL;
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+	if (!v || cJSON_IsNull(v)) {
+		if (required)
+			return svc_err_set(err, SVC_EINVAL, name, "%s is required", name);
+		return SVC_OK;
+	}
+	if (!cJSON_IsString(v))
+		return svc_err_set(err, SVC_EINVAL, name, "%s must be a string", name);
+	size_t n = svc_utf8_len(v->valuestring);
+	if (n < min || n > max)
+		return svc_err_set(err, SVC_EINVAL, name,
+				   "%s must be %zu to %zu characters long", name, min, max);
+	*out = v->valuestring;
+	return SVC_OK;
+}
+
+enum svc_result svc_json_int(const cJSON *obj, const char *name, bool required,
+			     long min, long max, long *out, bool *present,
+			     struct svc_err *err)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+	if (present)
+		*present = false;
+	if (!v || cJSON_IsNull(v)) {
+		if (required)
+			return svc_err_set(err, SVC_EINVAL, name, "%s is required", name);
+		return SVC_OK;
+	}
+	double d = v->valuedouble;
+	if (!cJSON_IsNumber(v) || d != floor(d) || d < (double)min || d > (double)max)
+		return svc_err_set(err, SVC_EINVAL, name,
+				   "%s must be an integer from %ld to %ld", name, min, max);
+	*out = (long)d;
+	if (present)
+		*present = true;
+	return SVC_OK;
+}
+
+char *svc_json_print(const cJSON *v)
+{
+	return cJSON_PrintUnformatted(v);
+}

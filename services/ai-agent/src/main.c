@@ -1,0 +1,25 @@
+/* ai-agent: wiring only. Chat, conversation history and the MCP server
+ * arrive with their issue; until then the service runs with health,
+ * readiness and metrics and answers 404 for any other route. */
+#include "svc/app.h"
+#include "svc/log.h"
+#include "svc/pg.h"
+
+int main(void)
+{
+	struct svc_config cfg;
+	svc_config_init(&cfg);
+	struct svc_app *app = svc_app_new("ai-agent", &cfg, NULL);
+	if (!app)
+		return 1;
+	const char *conninfo = svc_config_str(&cfg, "DATABASE_URL", NULL);
+	if (svc_config_check(&cfg, "ai-agent") != 0) {
+		svc_app_free(app);
+		return 2;
+	}
+	svc_app_use_jwt(app);
+	svc_app_ready_check(app, "postgres", svc_pg_ready_check, (void *)conninfo);
+	int rc = svc_app_run(app);
+	svc_app_free(app);
+	return rc;
+}

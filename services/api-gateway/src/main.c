@@ -1,0 +1,37 @@
+/* api-gateway: wiring only. */
+#include <stdio.h>
+#include <string.h>
+
+#include "routes.h"
+#include "svc/app.h"
+#include "svc/log.h"
+
+int main(void)
+{
+	struct svc_config cfg;
+	svc_config_init(&cfg);
+	struct gw_ctx ctx = {0};
+	struct svc_app *app = svc_app_new("api-gateway", &cfg, &ctx);
+	if (!app)
+		return 1;
+	ctx.app = app;
+	static char task_default[300];
+	snprintf(task_default, sizeof task_default, "%s/v1.0/invoke/task-service/method",
+		 svc_app_dapr(app)->base);
+	ctx.task_service_url = svc_config_str(&cfg, "TASK_SERVICE_URL", task_default);
+	ctx.upstream_timeout_ms = svc_config_long(&cfg, "UPSTREAM_TIMEOUT_MS", "10000", 100, 120000);
+	ctx.redis_host = svc_config_str(&cfg, "REDIS_HOST", "127.0.0.1");
+	ctx.redis_port = (int)svc_config_long(&cfg, "REDIS_PORT", "6379", 1, 65535);
+	if (svc_config_check(&cfg, "api-gateway") != 0) {
+		svc_app_free(app);
+		return 2;
+	}
+	svc_app_use_jwt(app);
+	if (gw_routes_register(app, &ctx) != 0) {
+		svc_app_free(app);
+		return 1;
+	}
+	int rc = svc_app_run(app);
+	svc_app_free(app);
+	return rc;
+}

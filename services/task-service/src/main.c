@@ -1,0 +1,48 @@
+/* task-service: wiring only. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "relay.h"
+#include "routes.h"
+#include "svc/app.h"
+#include "svc/log.h"
+#include "svc/pg.h"
+#include "task_store.h"
+
+int main(void)
+{
+	struct svc_config cfg;
+	svc_config_init(&cfg);
+	struct tsk_ctx ctx = {0};
+	struct svc_app *app = svc_app_new("task-service", &cfg, &ctx);
+	if (!app)
+		return 1;
+	ctx.app = app;
+	ctx.conninfo = svc_config_str(&cfg, "DATABASE_URL", NULL);
+	if (svc_config_check(&cfg, "task-service") != 0) {
+		svc_app_free(app);
+		return 2;
+	}
+	struct svc_err err = {0};
+	if (tsk_store_migrate(ctx.conninfo, &err) != SVC_OK) {
+		svc_error(NULL, "migrations failed: %s", err.message);
+		svc_app_free(app);
+		return 1;
+	}
+	svc_app_use_jwt(app);
+	svc_app_ready_check(app, "postgres", svc_pg_ready_check, (void *)ctx.conninfo);
+	if (tsk_routes_register(app, &ctx) != 0) {
+		svc_app_free(app);
+		return 1;
+	}
+	ctx.relay = tsk_relay_start(ctx.conninfo, svc_app_dapr(app), svc_app_pubsub(app));
+	if (!ctx.relay) {
+		svc_app_free(app);
+		return 1;
+	}
+	int rc = svc_app_run(app);
+	/* Requests have drained; the relay finishes its batch and stops. */
+	tsk_relay_stop(ctx.relay);
+	svc_app_free(app);
+	return rc;
+}

@@ -1,0 +1,139 @@
+#include "relay.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "svc/json.h"
+#include "svc/log.h"
+#include "svc/metrics.h"
+#include "task_store.h"
+
+#define BATCH 100
+#define IDLE_MS 1000
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 5000
+
+struct tsk_relay {
+	const char *conninfo;
+	const struct svc_dapr *dapr;
+	const char *pubsub;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool kicked;
+	bool stop;
+};
+
+static enum svc_result publish(void *arg, const struct tsk_outbox_event *ev,
+			       struct svc_err *err)
+{
+	struct tsk_relay *r = arg;
+	cJSON *ce = NULL;
+	enum svc_result rc = svc_json_parse(ev->payload, strlen(ev->payload), &ce, err);
+	if (rc != SVC_OK)
+		return rc;
+	rc = svc_dapr_publish(r->dapr, r->pubsub, ev->topic, ce, ev->key, err);
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(ce, "id");
+	char labels[128];
+	snprintf(labels, sizeof labels, "topic=\"%s\",result=\"%s\"", ev->topic,
+		 rc == SVC_OK ? "ok" : "error");
+	svc_metrics_inc("events_out_total", "Events published through the sidecar.", labels, 1);
+	if (rc == SVC_OK)
+		svc_info(cJSON_IsString(id) ? id->valuestring : NULL, "published %s for task %s",
+			 ev->topic, ev->key);
+	cJSON_Delete(ce);
+	return rc;
+}
+
+/* Waits up to ms, or until stopped, or (when wake_on_kick) until kicked.
+ * Returns true when stopping. */
+static bool wait_ms(struct tsk_relay *r, long ms, bool wake_on_kick)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += ms / 1000;
+	until.tv_nsec += (ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&r->lock);
+	while (!(wake_on_kick && r->kicked) && !r->stop &&
+	       pthread_cond_timedwait(&r->cond, &r->lock, &until) != ETIMEDOUT)
+		;
+	r->kicked = false;
+	bool stop = r->stop;
+	pthread_mutex_unlock(&r->lock);
+	return stop;
+}
+
+static void *run(void *arg)
+{
+	struct tsk_relay *r = arg;
+	long backoff = 0;
+	for (;;) {
+		size_t n = 0;
+		struct svc_err err = {0};
+		enum svc_result rc = tsk_store_relay_batch(r->conninfo, BATCH, publish, r, &n, &err);
+		long pause;
+		if (rc != SVC_OK) {
+			backoff = backoff ? backoff * 2 : BACKOFF_MIN_MS;
+			if (backoff > BACKOFF_MAX_MS)
+				backoff = BACKOFF_MAX_MS;
+			svc_warn(NULL, "outbox relay: %s (retrying in %ld ms)", err.message, backoff);
+			pause = backoff;
+		} else {
+			backoff = 0;
+			pause = n == BATCH ? 0 : IDLE_MS;
+		}
+		/* After a failure only time ends the pause: a kick must not turn
+		 * the backoff into a busy loop against a broker that is down. */
+		if (wait_ms(r, pause, rc == SVC_OK))
+			return NULL;
+	}
+}
+
+struct tsk_relay *tsk_relay_start(const char *conninfo, const struct svc_dapr *dapr,
+				  const char *pubsub)
+{
+	struct tsk_relay *r = calloc(1, sizeof *r);
+	if (!r)
+		return NULL;
+	r->conninfo = conninfo;
+	r->dapr = dapr;
+	r->pubsub = pubsub;
+	pthread_mutex_init(&r->lock, NULL);
+	pthread_cond_init(&r->cond, NULL);
+	if (pthread_create(&r->thread, NULL, run, r) != 0) {
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
+void tsk_relay_kick(struct tsk_relay *r)
+{
+	pthread_mutex_lock(&r->lock);
+	r->kicked = true;
+	pthread_cond_signal(&r->cond);
+	pthread_mutex_unlock(&r->lock);
+}
+
+void tsk_relay_stop(struct tsk_relay *r)
+{
+	if (!r)
+		return;
+	pthread_mutex_lock(&r->lock);
+	r->stop = true;
+	pthread_cond_signal(&r->cond);
+	pthread_mutex_unlock(&r->lock);
+	pthread_join(r->thread, NULL);
+	pthread_mutex_destroy(&r->lock);
+	pthread_cond_destroy(&r->cond);
+	free(r);
+}

@@ -1,0 +1,19 @@
+/* The outbox relay: a background thread that publishes pending events
+ * through the sidecar, in order, retrying with backoff while Dapr or Kafka
+ * is unavailable. */
+#ifndef TSK_RELAY_H
+#define TSK_RELAY_H
+
+#include "svc/dapr.h"
+
+struct tsk_relay;
+
+/* conninfo, dapr and pubsub are borrowed for the relay's life. */
+struct tsk_relay *tsk_relay_start(const char *conninfo, const struct svc_dapr *dapr,
+				  const char *pubsub);
+/* Wakes the relay now (something was just written to the outbox). */
+void tsk_relay_kick(struct tsk_relay *r);
+/* Stops the thread after its current batch and frees the relay. */
+void tsk_relay_stop(struct tsk_relay *r);
+
+#endif

@@ -1,0 +1,17 @@
+#ifndef TSK_ROUTES_H
+#define TSK_ROUTES_H
+
+struct svc_app;
+struct tsk_relay;
+
+/* Shared by every handler (req->ctx). */
+struct tsk_ctx {
+	struct svc_app *app;
+	const char *conninfo;
+	struct tsk_relay *relay;
+};
+
+/* Registers the task routes on app. */
+int tsk_routes_register(struct svc_app *app, struct tsk_ctx *ctx);
+
+#endif
