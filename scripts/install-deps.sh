@@ -4,7 +4,7 @@
 set -euo pipefail
 
 PKGS=(
-  build-essential cmake pkg-config git curl ca-certificates
+  build-essential cmake ninja-build pkg-config git curl ca-certificates util-linux
   libevent-dev libcjson-dev libpq-dev librdkafka-dev libhiredis-dev
   libjwt-dev libcurl4-openssl-dev libsodium-dev libical-dev libcmocka-dev
   postgresql redis-server

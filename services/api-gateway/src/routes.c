@@ -67,6 +67,15 @@ static void forward(struct gw_ctx *ctx, const char *base, struct svc_req *req,
 		svc_resp_err(resp, &err);
 		return;
 	}
+	if (up.status >= 500 && !gw_is_error_body(up.body, up.body_len)) {
+		/* The sidecar's own failure (not the service's answer): keep the
+		 * client's error format and keep its details in our log. */
+		svc_error(req->request_id, "upstream %s answered %ld: %.300s", url, up.status,
+			  up.body ? up.body : "");
+		svc_httpc_resp_cleanup(&up);
+		svc_resp_errf(resp, SVC_EUPSTREAM, NULL, "a backing service is unavailable");
+		return;
+	}
 	if (up.etag[0])
 		svc_resp_header(resp, "ETag", up.etag);
 	svc_resp_raw(resp, (int)up.status, up.content_type[0] ? up.content_type : NULL,

@@ -1,0 +1,59 @@
+# The two commands: `make up` (install what is missing, build, run the whole
+# suite on 127.0.0.1) and `make test` (unit tests plain and under ASan/UBSan,
+# then system tests against a real stack of its own).
+SHELL := /bin/bash
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+JOBS ?= 2
+WERROR ?= OFF
+
+.PHONY: all deps tools build up down status logs test unit unit-asan system clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+# daprd (built once from the Go module proxy) and the Kafka jars (Maven
+# Central), both cached outside the repo.
+tools: deps
+	@scripts/build-daprd.sh >/dev/null
+	@scripts/fetch-kafka.sh >/dev/null
+
+build: deps
+	@cmake -S . -B $(BUILD) -G Ninja -DTODO_WERROR=$(WERROR) >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+up: build tools
+	@STACK_PROFILE=dev scripts/stack.sh up
+
+down:
+	@STACK_PROFILE=dev scripts/stack.sh down
+
+status:
+	@STACK_PROFILE=dev scripts/stack.sh status
+
+logs:
+	@STACK_PROFILE=dev scripts/stack.sh logs
+
+unit: build
+	@cd $(BUILD) && ctest -L unit --output-on-failure -j $(JOBS)
+
+unit-asan: deps
+	@cmake -S . -B $(ASAN_BUILD) -G Ninja -DTODO_WERROR=$(WERROR) -DTODO_SANITIZE=ON \
+		-DCMAKE_BUILD_TYPE=Debug >/dev/null
+	@cmake --build $(ASAN_BUILD) -j $(JOBS)
+	@cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		ctest -L unit --output-on-failure -j $(JOBS)
+
+system: build tools
+	@scripts/system-tests.sh
+
+test:
+	@$(MAKE) --no-print-directory WERROR=ON unit
+	@$(MAKE) --no-print-directory WERROR=ON unit-asan
+	@$(MAKE) --no-print-directory WERROR=ON system
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)
