@@ -18,14 +18,6 @@
 #include "svc/metrics.h"
 #include "svc/util.h"
 
-struct pending_route {
-	char method[16];
-	char *pattern;
-	svc_handler fn;
-	void *arg;
-	int flags;
-};
-
 struct ready_check {
 	char name[32];
 	svc_ready_fn fn;
@@ -59,8 +51,6 @@ struct svc_app {
 	char jwt_name[64];
 	long grace_ms;
 
-	struct pending_route *routes;
-	size_t nroutes;
 	struct ready_check checks[8];
 	size_t nchecks;
 	struct sub *subs[32];
@@ -118,6 +108,16 @@ struct svc_app *svc_app_new(const char *name, struct svc_config *cfg, void *ctx)
 	snprintf(app->jwt_name, sizeof app->jwt_name, "%s",
 		 svc_config_str(cfg, "JWT_SECRET_NAME", "jwt-signing-key"));
 	app->grace_ms = svc_config_long(cfg, "SHUTDOWN_GRACE_MS", "10000", 0, 600000);
+
+	/* Worker threads wake the loop, so libevent must be thread-aware
+	 * before the base exists. */
+	evthread_use_pthreads();
+	app->base = event_base_new();
+	app->http = app->base ? svc_http_new(app->base, &app->opts) : NULL;
+	if (!app->http) {
+		svc_app_free(app);
+		return NULL;
+	}
 	return app;
 }
 
@@ -129,21 +129,7 @@ struct event_base *svc_app_base(struct svc_app *app) { return app->base; }
 int svc_app_route(struct svc_app *app, const char *method, const char *pattern,
 		  svc_handler fn, void *arg, int flags)
 {
-	struct pending_route *r = realloc(app->routes, (app->nroutes + 1) * sizeof *r);
-	if (!r)
-		return -1;
-	app->routes = r;
-	r = &app->routes[app->nroutes];
-	memset(r, 0, sizeof *r);
-	snprintf(r->method, sizeof r->method, "%s", method);
-	r->pattern = strdup(pattern);
-	if (!r->pattern)
-		return -1;
-	r->fn = fn;
-	r->arg = arg;
-	r->flags = flags;
-	app->nroutes++;
-	return 0;
+	return svc_http_route(app->http, method, pattern, fn, arg, flags);
 }
 
 void svc_app_ready_check(struct svc_app *app, const char *name, svc_ready_fn fn, void *arg)
@@ -454,13 +440,6 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 int svc_app_run(struct svc_app *app)
 {
 	signal(SIGPIPE, SIG_IGN);
-	evthread_use_pthreads();
-	app->base = event_base_new();
-	if (!app->base)
-		return 1;
-	app->http = svc_http_new(app->base, &app->opts);
-	if (!app->http)
-		return 1;
 	int rc = 0;
 	rc |= svc_http_route(app->http, "GET", "/healthz", h_healthz, app,
 			     SVC_ROUTE_INLINE | SVC_ROUTE_QUIET);
@@ -469,11 +448,7 @@ int svc_app_run(struct svc_app *app)
 			     SVC_ROUTE_INLINE | SVC_ROUTE_QUIET);
 	rc |= svc_http_route(app->http, "GET", "/dapr/subscribe", h_subscribe, app,
 			     SVC_ROUTE_INLINE);
-	for (size_t i = 0; i < app->nroutes; i++) {
-		struct pending_route *r = &app->routes[i];
-		rc |= svc_http_route(app->http, r->method, r->pattern, r->fn, r->arg, r->flags);
-	}
-	if (rc != 0)
+	if (rc != 0 || svc_http_listen(app->http) != 0)
 		return 1;
 	if (app->use_jwt) {
 		if (pthread_create(&app->key_thread, NULL, key_loader, app) != 0)
@@ -513,9 +488,6 @@ void svc_app_free(struct svc_app *app)
 		event_free(app->drain_timer);
 	if (app->base)
 		event_base_free(app->base);
-	for (size_t i = 0; i < app->nroutes; i++)
-		free(app->routes[i].pattern);
-	free(app->routes);
 	for (size_t i = 0; i < app->nsubs; i++)
 		free(app->subs[i]);
 	for (size_t i = 0; i < app->nbindings; i++)

@@ -537,23 +537,31 @@ struct svc_http *svc_http_new(struct event_base *base, const struct svc_http_opt
 				   EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
 				   EVHTTP_REQ_PATCH | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_HEAD);
 	evhttp_set_gencb(h->evhttp, on_request, h);
-	h->sock = evhttp_bind_socket_with_handle(h->evhttp, o->host, (ev_uint16_t)o->port);
-	if (!h->sock) {
-		svc_error(NULL, "cannot listen on %s:%d", o->host, o->port);
-		goto fail;
-	}
-	h->threads = calloc((size_t)h->opts.workers, sizeof *h->threads);
-	if (!h->threads)
-		goto fail;
-	for (int i = 0; i < h->opts.workers; i++) {
-		if (pthread_create(&h->threads[i], NULL, worker, h) != 0)
-			goto fail;
-		h->nthreads++;
-	}
 	return h;
 fail:
 	svc_http_free(h);
 	return NULL;
+}
+
+int svc_http_listen(struct svc_http *h)
+{
+	h->sock = evhttp_bind_socket_with_handle(h->evhttp, h->opts.host,
+						 (ev_uint16_t)h->opts.port);
+	if (!h->sock) {
+		svc_error(NULL, "cannot listen on %s:%d", h->opts.host, h->opts.port);
+		return -1;
+	}
+	h->threads = calloc((size_t)h->opts.workers, sizeof *h->threads);
+	if (!h->threads)
+		return -1;
+	for (int i = 0; i < h->opts.workers; i++) {
+		if (pthread_create(&h->threads[i], NULL, worker, h) != 0) {
+			svc_error(NULL, "cannot start worker threads");
+			return -1;
+		}
+		h->nthreads++;
+	}
+	return 0;
 }
 
 void svc_http_stop_accepting(struct svc_http *h)

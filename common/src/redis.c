@@ -137,3 +137,12 @@ enum svc_result svc_redis_ping(struct svc_redis *r, struct svc_err *err)
 {
 	return svc_redis_cmd(r, NULL, err, "PING");
 }
+
+enum svc_result svc_redis_ready_check(void *arg, struct svc_err *err)
+{
+	const struct svc_redis_addr *a = arg;
+	struct svc_redis *r = svc_redis_thread(a->host, a->port, 1000);
+	if (!r)
+		return svc_err_set(err, SVC_ENOMEM, NULL, "out of memory");
+	return svc_redis_ping(r, err);
+}

@@ -152,3 +152,13 @@ def test_every_listener_of_ours_is_on_loopback():
     assert len(ours) >= 6 * 5 + 3, ours  # apps, sidecar ports, infrastructure
     wide = [a for a in ours if not (a.startswith("127.") or a.startswith("[::1]"))]
     assert wide == [], wide
+
+
+def test_missing_configuration_stops_start_up_with_a_clear_message():
+    env = {"PATH": os.environ.get("PATH", ""), "PORT": "notaport"}
+    out = subprocess.run([os.path.join(os.environ["TODO_BIN"], "task-service")], env=env,
+                         capture_output=True, text=True, timeout=10)
+    assert out.returncode == 2
+    assert "PORT must be an integer from 1 to 65535" in out.stderr
+    assert "DATABASE_URL is required but not set" in out.stderr
+

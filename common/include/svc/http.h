@@ -67,8 +67,12 @@ struct svc_http_opts {
 	void *ctx;         /* handed to every handler as req->ctx */
 };
 
-/* Binds host:port and starts the workers. Returns NULL after logging why. */
+/* Creates the server; routes may be added until svc_http_listen. base must
+ * have been created after evthread_use_pthreads(). NULL on OOM. */
 struct svc_http *svc_http_new(struct event_base *base, const struct svc_http_opts *o);
+/* Binds host:port and starts the workers. Returns 0, or -1 after logging
+ * why. */
+int svc_http_listen(struct svc_http *h);
 /* Stops accepting, waits for the workers to finish what they hold, frees. */
 void svc_http_free(struct svc_http *h);
 

@@ -27,4 +27,13 @@ enum svc_result svc_redis_argv(struct svc_redis *r, int argc, const char **argv,
 
 enum svc_result svc_redis_ping(struct svc_redis *r, struct svc_err *err);
 
+struct svc_redis_addr {
+	const char *host;
+	int port;
+};
+
+/* A /readyz check: arg is a struct svc_redis_addr (borrowed for the
+ * process's life); pings on this thread's own handle. */
+enum svc_result svc_redis_ready_check(void *arg, struct svc_err *err);
+
 #endif

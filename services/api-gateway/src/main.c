@@ -20,8 +20,8 @@ int main(void)
 		 svc_app_dapr(app)->base);
 	ctx.task_service_url = svc_config_str(&cfg, "TASK_SERVICE_URL", task_default);
 	ctx.upstream_timeout_ms = svc_config_long(&cfg, "UPSTREAM_TIMEOUT_MS", "10000", 100, 120000);
-	ctx.redis_host = svc_config_str(&cfg, "REDIS_HOST", "127.0.0.1");
-	ctx.redis_port = (int)svc_config_long(&cfg, "REDIS_PORT", "6379", 1, 65535);
+	ctx.redis.host = svc_config_str(&cfg, "REDIS_HOST", "127.0.0.1");
+	ctx.redis.port = (int)svc_config_long(&cfg, "REDIS_PORT", "6379", 1, 65535);
 	if (svc_config_check(&cfg, "api-gateway") != 0) {
 		svc_app_free(app);
 		return 2;

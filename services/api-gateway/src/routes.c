@@ -90,21 +90,12 @@ static void h_tasks(struct svc_req *req, struct svc_resp *resp)
 	forward(ctx, ctx->task_service_url, req, resp);
 }
 
-static enum svc_result redis_ready(void *arg, struct svc_err *err)
-{
-	struct gw_ctx *ctx = arg;
-	struct svc_redis *r = svc_redis_thread(ctx->redis_host, ctx->redis_port, 1000);
-	if (!r)
-		return svc_err_set(err, SVC_ENOMEM, NULL, "out of memory");
-	return svc_redis_ping(r, err);
-}
-
 int gw_routes_register(struct svc_app *app, struct gw_ctx *ctx)
 {
 	int rc = 0;
 	/* The body is checked by task-service; the gateway only bounds it. */
 	rc |= svc_app_route(app, "POST", "/api/tasks", h_tasks, NULL, 0);
 	rc |= svc_app_route(app, "GET", "/api/tasks/{id}", h_tasks, NULL, 0);
-	svc_app_ready_check(app, "redis", redis_ready, ctx);
+	svc_app_ready_check(app, "redis", svc_redis_ready_check, &ctx->redis);
 	return rc;
 }
