@@ -60,14 +60,13 @@ static enum svc_result status_error(const struct svc_httpc_resp *r, const char *
 }
 
 enum svc_result svc_dapr_publish(const struct svc_dapr *d, const char *pubsub,
-				 const char *topic, const cJSON *cloudevent,
+				 const char *topic, const char *cloudevent, size_t len,
 				 const char *partition_key, struct svc_err *err)
 {
-	char *body = cJSON_PrintUnformatted(cloudevent);
 	char *key = partition_key ? svc_url_escape(partition_key) : NULL;
 	char path[512];
 	enum svc_result r;
-	if (!body || (partition_key && !key)) {
+	if (partition_key && !key) {
 		r = svc_err_set(err, SVC_ENOMEM, NULL, "out of memory");
 		goto out;
 	}
@@ -75,7 +74,7 @@ enum svc_result svc_dapr_publish(const struct svc_dapr *d, const char *pubsub,
 		 key ? "?metadata.partitionKey=" : "", key ? key : "");
 	static const char *const hdr[] = {"Content-Type: application/cloudevents+json", NULL};
 	struct svc_httpc_resp resp;
-	r = call(d, "POST", path, hdr, body, strlen(body), &resp, err);
+	r = call(d, "POST", path, hdr, cloudevent, len, &resp, err);
 	if (r == SVC_OK && (resp.status < 200 || resp.status > 299))
 		r = status_error(&resp, "publish", err);
 	/* The sidecar answers 404 when the pubsub component is not loaded yet:
@@ -87,7 +86,6 @@ enum svc_result svc_dapr_publish(const struct svc_dapr *d, const char *pubsub,
 	}
 	svc_httpc_resp_cleanup(&resp);
 out:
-	free(body);
 	free(key);
 	return r;
 }

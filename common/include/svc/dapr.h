@@ -20,11 +20,11 @@ struct svc_dapr {
 void svc_dapr_init(struct svc_dapr *d, const char *base, long timeout_ms,
 		   const char *api_token);
 
-/* Publishes a CloudEvent we built ourselves (so its id survives) with
- * Content-Type application/cloudevents+json. partition_key (may be NULL)
- * keeps one entity's events in order on one Kafka partition. */
+/* Publishes a CloudEvent we built ourselves (JSON text, so its id
+ * survives) with Content-Type application/cloudevents+json. partition_key
+ * (may be NULL) keeps one entity's events in order on one Kafka partition. */
 enum svc_result svc_dapr_publish(const struct svc_dapr *d, const char *pubsub,
-				 const char *topic, const cJSON *cloudevent,
+				 const char *topic, const char *cloudevent, size_t len,
 				 const char *partition_key, struct svc_err *err);
 
 /* Invokes app_id's method (path starts with '/') through the sidecar.

@@ -8,7 +8,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "svc/json.h"
 #include "svc/log.h"
 #include "svc/metrics.h"
 #include "task_store.h"
@@ -33,20 +32,14 @@ static enum svc_result publish(void *arg, const struct tsk_outbox_event *ev,
 			       struct svc_err *err)
 {
 	struct tsk_relay *r = arg;
-	cJSON *ce = NULL;
-	enum svc_result rc = svc_json_parse(ev->payload, strlen(ev->payload), &ce, err);
-	if (rc != SVC_OK)
-		return rc;
-	rc = svc_dapr_publish(r->dapr, r->pubsub, ev->topic, ce, ev->key, err);
-	const cJSON *id = cJSON_GetObjectItemCaseSensitive(ce, "id");
+	enum svc_result rc = svc_dapr_publish(r->dapr, r->pubsub, ev->topic, ev->payload,
+					      strlen(ev->payload), ev->key, err);
 	char labels[128];
 	snprintf(labels, sizeof labels, "topic=\"%s\",result=\"%s\"", ev->topic,
 		 rc == SVC_OK ? "ok" : "error");
 	svc_metrics_inc("events_out_total", "Events published through the sidecar.", labels, 1);
 	if (rc == SVC_OK)
-		svc_info(cJSON_IsString(id) ? id->valuestring : NULL, "published %s for task %s",
-			 ev->topic, ev->key);
-	cJSON_Delete(ce);
+		svc_info(ev->event_id, "published %s for task %s", ev->topic, ev->key);
 	return rc;
 }
 

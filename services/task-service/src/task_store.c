@@ -179,7 +179,7 @@ enum svc_result tsk_store_relay_batch(const char *conninfo, size_t limit,
 	snprintf(lim, sizeof lim, "%zu", limit);
 	const char *p[] = {lim};
 	r = svc_pg_query(pg,
-			 "SELECT id, topic, aggregate_id, payload FROM tasks.outbox"
+			 "SELECT id, topic, aggregate_id, payload, event_id FROM tasks.outbox"
 			 " WHERE published_at IS NULL ORDER BY id LIMIT $1",
 			 1, p, &res, err);
 	if (r != SVC_OK)
@@ -191,6 +191,7 @@ enum svc_result tsk_store_relay_batch(const char *conninfo, size_t limit,
 		snprintf(ev.topic, sizeof ev.topic, "%s", PQgetvalue(res, i, 1));
 		snprintf(ev.key, sizeof ev.key, "%s", PQgetvalue(res, i, 2));
 		ev.payload = PQgetvalue(res, i, 3);
+		snprintf(ev.event_id, sizeof ev.event_id, "%s", PQgetvalue(res, i, 4));
 		struct svc_err perr = {0};
 		enum svc_result pr = publish(arg, &ev, &perr);
 		const char *up[] = {ev.id, perr.message};

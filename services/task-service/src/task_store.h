@@ -27,6 +27,7 @@ enum svc_result tsk_store_get(const char *conninfo, const char *user_id,
 /* One pending outbox event, oldest first. */
 struct tsk_outbox_event {
 	char id[24];
+	char event_id[40];
 	char topic[64];
 	char key[40];
 	char *payload; /* the CloudEvent JSON text */
