@@ -67,8 +67,6 @@ struct svc_app {
 	bool key_thread_running;
 	pthread_t key_thread;
 
-	void (*on_shutdown)(void *);
-	void *on_shutdown_arg;
 	struct event *sig_term, *sig_int, *drain_timer;
 	long long drain_deadline;
 	bool shutting_down;
@@ -124,7 +122,6 @@ struct svc_app *svc_app_new(const char *name, struct svc_config *cfg, void *ctx)
 const char *svc_app_name(const struct svc_app *app) { return app->name; }
 const struct svc_dapr *svc_app_dapr(const struct svc_app *app) { return &app->dapr; }
 const char *svc_app_pubsub(const struct svc_app *app) { return app->pubsub; }
-struct event_base *svc_app_base(struct svc_app *app) { return app->base; }
 
 int svc_app_route(struct svc_app *app, const char *method, const char *pattern,
 		  svc_handler fn, void *arg, int flags)
@@ -140,12 +137,6 @@ void svc_app_ready_check(struct svc_app *app, const char *name, svc_ready_fn fn,
 	snprintf(c->name, sizeof c->name, "%s", name);
 	c->fn = fn;
 	c->arg = arg;
-}
-
-void svc_app_on_shutdown(struct svc_app *app, void (*fn)(void *), void *arg)
-{
-	app->on_shutdown = fn;
-	app->on_shutdown_arg = arg;
 }
 
 /* ---- built-in routes -------------------------------------------------- */
@@ -426,8 +417,6 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	svc_info(NULL, "signal %d: stopping (in flight: %zu)", (int)sig,
 		 svc_http_inflight(app->http));
 	svc_http_stop_accepting(app->http);
-	if (app->on_shutdown)
-		app->on_shutdown(app->on_shutdown_arg);
 	app->drain_deadline = svc_now_ms() + app->grace_ms;
 	struct timeval tv = {0, 50000};
 	app->drain_timer = event_new(app->base, -1, EV_PERSIST, on_drain, app);

@@ -238,7 +238,7 @@ static bool valid_request_id(const char *s)
 	return true;
 }
 
-static bool is_json_type(const char *ct, bool any_json)
+static bool is_json_type(const char *ct)
 {
 	if (!ct)
 		return false;
@@ -247,11 +247,7 @@ static bool is_json_type(const char *ct, bool any_json)
 	size_t n = strcspn(ct, ";");
 	while (n > 0 && ct[n - 1] == ' ')
 		n--;
-	if (n == 16 && strncasecmp(ct, "application/json", 16) == 0)
-		return true;
-	/* Dapr delivers CloudEvents as application/cloudevents+json. */
-	return any_json && n > 5 && strncasecmp(ct + n - 5, "+json", 5) == 0 &&
-	       strncasecmp(ct, "application/", 12) == 0;
+	return n == 16 && strncasecmp(ct, "application/json", 16) == 0;
 }
 
 /* Runs in a worker (or inline on the loop for INLINE routes). */
@@ -263,11 +259,8 @@ static void run_job(struct job *j)
 	}
 	if (j->route->flags & SVC_ROUTE_JSON) {
 		struct svc_err err = {0};
-		enum svc_result r = (j->route->flags & SVC_ROUTE_ANY_JSON)
-			? svc_json_parse(j->req.body, j->req.body_len, &j->req.json, &err)
-			: svc_json_parse_object(j->req.body, j->req.body_len, &j->req.json,
-						&err);
-		if (r != SVC_OK) {
+		if (svc_json_parse_object(j->req.body, j->req.body_len, &j->req.json, &err) !=
+		    SVC_OK) {
 			svc_resp_err(&j->resp, &err);
 			return;
 		}
@@ -488,8 +481,7 @@ static void on_request(struct evhttp_request *evreq, void *arg)
 		return;
 	}
 	if (!j->has_pre && (j->route->flags & SVC_ROUTE_JSON) &&
-	    !is_json_type(svc_req_header(&j->req, "Content-Type"),
-			  j->route->flags & SVC_ROUTE_ANY_JSON)) {
+	    !is_json_type(svc_req_header(&j->req, "Content-Type"))) {
 		svc_err_set(&j->pre, SVC_EMEDIA, NULL,
 			    "Content-Type must be application/json");
 		j->has_pre = true;

@@ -218,8 +218,3 @@ enum svc_result svc_json_int(const cJSON *obj, const char *name, bool required,
 		*present = true;
 	return SVC_OK;
 }
-
-char *svc_json_print(const cJSON *v)
-{
-	return cJSON_PrintUnformatted(v);
-}

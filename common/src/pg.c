@@ -12,7 +12,6 @@
 struct svc_pg {
 	char *conninfo;
 	PGconn *conn;
-	char sqlstate[6];
 };
 
 static pthread_key_t thread_key;
@@ -63,11 +62,6 @@ struct svc_pg *svc_pg_thread(const char *conninfo)
 	return pg;
 }
 
-const char *svc_pg_sqlstate(const struct svc_pg *pg)
-{
-	return pg->sqlstate;
-}
-
 static enum svc_result ensure_conn(struct svc_pg *pg, struct svc_err *err)
 {
 	if (pg->conn && PQstatus(pg->conn) == CONNECTION_OK)
@@ -92,7 +86,6 @@ static enum svc_result map_error(struct svc_pg *pg, const PGresult *res,
 				 struct svc_err *err)
 {
 	const char *st = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-	snprintf(pg->sqlstate, sizeof pg->sqlstate, "%s", st ? st : "");
 	const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
 	if (!msg)
 		msg = PQerrorMessage(pg->conn);
@@ -117,7 +110,6 @@ enum svc_result svc_pg_query(struct svc_pg *pg, const char *sql, int nparams,
 {
 	if (out)
 		*out = NULL;
-	pg->sqlstate[0] = '\0';
 	for (int attempt = 0; attempt < 2; attempt++) {
 		bool fresh = !pg->conn || PQstatus(pg->conn) != CONNECTION_OK;
 		enum svc_result r = ensure_conn(pg, err);

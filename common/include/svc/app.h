@@ -30,7 +30,6 @@ void svc_app_free(struct svc_app *app);
 const char *svc_app_name(const struct svc_app *app);
 const struct svc_dapr *svc_app_dapr(const struct svc_app *app);
 const char *svc_app_pubsub(const struct svc_app *app);
-struct event_base *svc_app_base(struct svc_app *app);
 
 /* Routes, as svc_http_route. May be called before svc_app_run only. */
 int svc_app_route(struct svc_app *app, const char *method, const char *pattern,
@@ -71,10 +70,6 @@ enum svc_result svc_app_auth(struct svc_app *app, const struct svc_req *req,
 /* Signs a token with the loaded key; *out caller frees with free(). */
 enum svc_result svc_app_sign(struct svc_app *app, const struct svc_claims *c,
 			     char **out, struct svc_err *err);
-
-/* Called once on the loop thread when shutdown starts, before in-flight
- * requests are drained (stop background work here). */
-void svc_app_on_shutdown(struct svc_app *app, void (*fn)(void *), void *arg);
 
 /* Binds, serves until SIGTERM/SIGINT, drains in-flight requests (bounded
  * by SHUTDOWN_GRACE_MS), and returns the process exit code. */

@@ -56,7 +56,6 @@ enum {
 	SVC_ROUTE_JSON = 1,   /* body must be a JSON object (415/400 otherwise) */
 	SVC_ROUTE_INLINE = 2, /* run on the loop thread: must never block */
 	SVC_ROUTE_QUIET = 4,  /* access log at debug level (probes, metrics) */
-	SVC_ROUTE_ANY_JSON = 8, /* with JSON: any JSON value, any JSON media type */
 };
 
 struct svc_http_opts {

@@ -43,7 +43,4 @@ enum svc_result svc_json_int(const cJSON *obj, const char *name, bool required,
 			     long min, long max, long *out, bool *present,
 			     struct svc_err *err);
 
-/* Renders v without whitespace; caller frees with free(). */
-char *svc_json_print(const cJSON *v);
-
 #endif

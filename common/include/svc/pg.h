@@ -36,9 +36,6 @@ enum svc_result svc_pg_begin(struct svc_pg *pg, struct svc_err *err);
 enum svc_result svc_pg_commit(struct svc_pg *pg, struct svc_err *err);
 void svc_pg_rollback(struct svc_pg *pg);
 
-/* SQLSTATE of the last failed query ("" when none). */
-const char *svc_pg_sqlstate(const struct svc_pg *pg);
-
 /* True when a trivial query answers. */
 enum svc_result svc_pg_ping(struct svc_pg *pg, struct svc_err *err);
 

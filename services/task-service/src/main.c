@@ -31,7 +31,7 @@ int main(void)
 	}
 	svc_app_use_jwt(app);
 	svc_app_ready_check(app, "postgres", svc_pg_ready_check, (void *)ctx.conninfo);
-	if (tsk_routes_register(app, &ctx) != 0) {
+	if (tsk_routes_register(app) != 0) {
 		svc_app_free(app);
 		return 1;
 	}

@@ -11,7 +11,8 @@ struct tsk_ctx {
 	struct tsk_relay *relay;
 };
 
-/* Registers the task routes on app. */
-int tsk_routes_register(struct svc_app *app, struct tsk_ctx *ctx);
+/* Registers the task routes on app; handlers find their struct tsk_ctx in
+ * req->ctx. */
+int tsk_routes_register(struct svc_app *app);
 
 #endif

@@ -51,7 +51,22 @@ static const struct svc_migration migrations[] = {
 	" 'tags', t.tags, 'due_at', t.due_at, 'remind_at', t.remind_at," \
 	" 'rrule', t.rrule, 'series_id', t.series_id, 'created_at', t.created_at," \
 	" 'updated_at', t.updated_at, 'completed_at', t.completed_at," \
-	" 'version', t.version)::text"
+	" 'version', t.version)::text, t.version"
+
+void tsk_record_cleanup(struct tsk_record *rec)
+{
+	free(rec->json);
+	rec->json = NULL;
+}
+
+/* Takes row 0 of res (snapshot, version) into out. */
+static enum svc_result take_record(const PGresult *res, struct tsk_record *out,
+				   struct svc_err *err)
+{
+	out->json = strdup(PQgetvalue(res, 0, 0));
+	out->version = strtol(PQgetvalue(res, 0, 1), NULL, 10);
+	return out->json ? SVC_OK : svc_err_set(err, SVC_ENOMEM, NULL, "out of memory");
+}
 
 enum svc_result tsk_store_migrate(const char *conninfo, struct svc_err *err)
 {
@@ -89,10 +104,10 @@ static enum svc_result outbox_add(struct svc_pg *pg, const char *topic, const ch
 }
 
 enum svc_result tsk_store_create(const char *conninfo, const char *user_id,
-				 const struct tsk_new *in, char **snapshot,
+				 const struct tsk_new *in, struct tsk_record *out,
 				 struct svc_err *err)
 {
-	*snapshot = NULL;
+	memset(out, 0, sizeof *out);
 	struct svc_pg *pg = svc_pg_thread(conninfo);
 	if (!pg)
 		return svc_err_set(err, SVC_ENOMEM, NULL, "out of memory");
@@ -109,20 +124,16 @@ enum svc_result tsk_store_create(const char *conninfo, const char *user_id,
 			 5, p, &res, err);
 	if (r != SVC_OK)
 		goto fail;
-	char *snap = strdup(PQgetvalue(res, 0, 0));
+	r = take_record(res, out, err);
 	PQclear(res);
-	if (!snap) {
-		r = svc_err_set(err, SVC_ENOMEM, NULL, "out of memory");
-		goto fail;
-	}
-	r = outbox_add(pg, "task-created", id, user_id, snap, err);
+	if (r == SVC_OK)
+		r = outbox_add(pg, "task-created", id, user_id, out->json, err);
 	if (r == SVC_OK)
 		r = svc_pg_commit(pg, err);
 	if (r != SVC_OK) {
-		free(snap);
+		tsk_record_cleanup(out);
 		goto fail;
 	}
-	*snapshot = snap;
 	return SVC_OK;
 fail:
 	svc_pg_rollback(pg);
@@ -130,9 +141,9 @@ fail:
 }
 
 enum svc_result tsk_store_get(const char *conninfo, const char *user_id,
-			      const char *id, char **snapshot, struct svc_err *err)
+			      const char *id, struct tsk_record *out, struct svc_err *err)
 {
-	*snapshot = NULL;
+	memset(out, 0, sizeof *out);
 	if (!svc_uuid_valid(id))
 		return svc_err_set(err, SVC_ENOTFOUND, NULL, "task not found");
 	struct svc_pg *pg = svc_pg_thread(conninfo);
@@ -150,9 +161,9 @@ enum svc_result tsk_store_get(const char *conninfo, const char *user_id,
 		PQclear(res);
 		return svc_err_set(err, SVC_ENOTFOUND, NULL, "task not found");
 	}
-	*snapshot = strdup(PQgetvalue(res, 0, 0));
+	r = take_record(res, out, err);
 	PQclear(res);
-	return *snapshot ? SVC_OK : svc_err_set(err, SVC_ENOMEM, NULL, "out of memory");
+	return r;
 }
 
 enum svc_result tsk_store_relay_batch(const char *conninfo, size_t limit,

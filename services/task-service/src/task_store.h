@@ -12,17 +12,22 @@
 /* Applies the schema's migrations (at start-up). */
 enum svc_result tsk_store_migrate(const char *conninfo, struct svc_err *err);
 
-/* Inserts the task and its task-created event in one transaction.
- * *snapshot receives the task as JSON text; caller frees with free(). */
+/* A task as the API and the events show it. */
+struct tsk_record {
+	char *json; /* the snapshot as JSON text; free with tsk_record_cleanup */
+	long version; /* for the ETag */
+};
+void tsk_record_cleanup(struct tsk_record *rec);
+
+/* Inserts the task and its task-created event in one transaction. */
 enum svc_result tsk_store_create(const char *conninfo, const char *user_id,
-				 const struct tsk_new *in, char **snapshot,
+				 const struct tsk_new *in, struct tsk_record *out,
 				 struct svc_err *err);
 
-/* The task as JSON text if it exists and belongs to user_id; otherwise
- * SVC_ENOTFOUND (another user's task is as missing as a missing one).
- * Caller frees *snapshot with free(). */
+/* The task if it exists and belongs to user_id; otherwise SVC_ENOTFOUND
+ * (another user's task is as missing as a missing one). */
 enum svc_result tsk_store_get(const char *conninfo, const char *user_id,
-			      const char *id, char **snapshot, struct svc_err *err);
+			      const char *id, struct tsk_record *out, struct svc_err *err);
 
 /* One pending outbox event, oldest first. */
 struct tsk_outbox_event {
