@@ -4,18 +4,26 @@
 # Every process listens on 127.0.0.1 only.
 #
 #   scripts/stack.sh up|down|status|logs|env
+#   scripts/stack.sh stop|start NAME   one process of a running stack
+#                                      (postgres, redis, kafka, a service,
+#                                      or <service>-daprd): outage drills
 #
 # STACK_PROFILE=dev (make up) or test (make test) picks the ports and the
 # data folder (.run/<profile>), so a test stack never touches a running dev
-# stack.
+# stack. Any other profile name needs STACK_PORT_OFFSET (added to every
+# port), so several stacks can run side by side.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PROFILE="${STACK_PROFILE:-dev}"
 case "$PROFILE" in
-  dev) OFF=0 ;;
-  test) OFF=10000 ;;
-  *) echo "stack: STACK_PROFILE must be dev or test" >&2; exit 2 ;;
+  dev) OFF=${STACK_PORT_OFFSET:-0} ;;
+  test) OFF=${STACK_PORT_OFFSET:-10000} ;;
+  *[!a-z0-9-]*|'') echo "stack: STACK_PROFILE must be a lowercase name" >&2; exit 2 ;;
+  *) OFF=${STACK_PORT_OFFSET:?stack: profile $PROFILE needs STACK_PORT_OFFSET} ;;
+esac
+case "$OFF" in
+  *[!0-9]*|'') echo "stack: STACK_PORT_OFFSET must be a number" >&2; exit 2 ;;
 esac
 RUN="$ROOT/.run/$PROFILE"
 BIN="${TODO_BIN:-$ROOT/build/bin}"
@@ -290,11 +298,33 @@ cmd_env() {
   done
 }
 
+cmd_start_one() {
+  mkdir -p "$LOGS" "$PIDS"
+  local name=${1:?start what}
+  case "$name" in
+    postgres) start_postgres ;;
+    redis) start_redis ;;
+    kafka) start_kafka ;;
+    *)
+      local i
+      for i in "${!SERVICES[@]}"; do
+        if [ "$name" = "${SERVICES[$i]}" ] || [ "$name" = "${SERVICES[$i]}-daprd" ]; then
+          start_service "$i"
+          wait_for "${SERVICES[$i]}" 120 http_ok "http://127.0.0.1:$(app_port "$i")/readyz"
+          return 0
+        fi
+      done
+      log "no such process: $name"; exit 2 ;;
+  esac
+}
+
 case "${1:-}" in
+  stop) stop_one "${2:?stop what}" ;;
+  start) cmd_start_one "${2:-}" ;;
   up) cmd_up ;;
   down) cmd_down ;;
   status) cmd_status ;;
   logs) cmd_logs ;;
   env) cmd_env ;;
-  *) echo "usage: $0 up|down|status|logs|env" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|status|logs|env|stop NAME|start NAME" >&2; exit 2 ;;
 esac

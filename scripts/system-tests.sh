@@ -1,18 +1,19 @@
 #!/usr/bin/env bash
 # Starts a test stack of its own (ports +10000, data in .run/test, wiped
-# first), runs the system tests against it, and always stops it. On failure
+# first; STACK_PROFILE and STACK_PORT_OFFSET pick another), runs the system
+# tests against it (PYTEST_ARGS picks some), and always stops it. On failure
 # prints the tail of every service's and sidecar's log.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-export STACK_PROFILE=test
+export STACK_PROFILE="${STACK_PROFILE:-test}"
 PY=/usr/bin/python3
 
 "$ROOT/scripts/stack.sh" down >/dev/null 2>&1 || true
-rm -rf "$ROOT/.run/test"
+rm -rf "$ROOT/.run/$STACK_PROFILE"
 
 dump_logs() {
-  echo "---- last lines of each log in $ROOT/.run/test/logs ----"
-  for f in "$ROOT"/.run/test/logs/*.log; do
+  echo "---- last lines of each log in $ROOT/.run/$STACK_PROFILE/logs ----"
+  for f in "$ROOT"/.run/$STACK_PROFILE/logs/*.log; do
     [ -f "$f" ] || continue
     echo "==== $(basename "$f")"
     tail -n 40 "$f"
@@ -31,7 +32,7 @@ export STACK_RUN GATEWAY_URL KAFKA_BROKERS PG_PORT REDIS_PORT TODO_BIN="$ROOT/bu
 export $(compgen -v | grep -E '_URL$' | grep -E '^(API_GATEWAY|TASK_SERVICE|AI_AGENT|REMINDER_SERVICE|RECURRENCE_SERVICE|NOTIFIER)' )
 
 cd "$ROOT"
-"$PY" -m pytest -q -p no:cacheprovider tests/system
+"$PY" -m pytest -q -p no:cacheprovider ${PYTEST_ARGS:-tests/system}
 rc=$?
 if [ $rc -ne 0 ]; then dump_logs; fi
 exit $rc
