@@ -93,9 +93,24 @@ static void h_tasks(struct svc_req *req, struct svc_resp *resp)
 int gw_routes_register(struct svc_app *app, struct gw_ctx *ctx)
 {
 	int rc = 0;
-	/* The body is checked by task-service; the gateway only bounds it. */
-	rc |= svc_app_route(app, "POST", "/api/tasks", h_tasks, NULL, 0);
-	rc |= svc_app_route(app, "GET", "/api/tasks/{id}", h_tasks, NULL, 0);
+	/* Bodies must be JSON objects here already; task-service checks their
+	 * fields. */
+	static const struct {
+		const char *method, *pattern;
+		int flags;
+	} task_routes[] = {
+		{"GET", "/api/tasks", 0},
+		{"POST", "/api/tasks", SVC_ROUTE_JSON},
+		{"GET", "/api/tasks/{id}", 0},
+		{"PATCH", "/api/tasks/{id}", SVC_ROUTE_JSON},
+		{"DELETE", "/api/tasks/{id}", 0},
+		{"POST", "/api/tasks/{id}/complete", 0},
+		{"POST", "/api/tasks/{id}/reopen", 0},
+		{"GET", "/api/tags", 0},
+	};
+	for (size_t i = 0; i < sizeof task_routes / sizeof task_routes[0]; i++)
+		rc |= svc_app_route(app, task_routes[i].method, task_routes[i].pattern, h_tasks,
+				    NULL, task_routes[i].flags);
 	svc_app_ready_check(app, "redis", svc_redis_ready_check, &ctx->redis);
 	return rc;
 }
