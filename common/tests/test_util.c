@@ -58,9 +58,55 @@ static void parse_long(void **state)
 	assert_int_equal(v, 42);
 }
 
+static void rfc3339(void **state)
+{
+	(void)state;
+	long long t = -1;
+	assert_int_equal(svc_time_parse_rfc3339("1970-01-01T00:00:00Z", &t), 0);
+	assert_int_equal(t, 0);
+	assert_int_equal(svc_time_parse_rfc3339("2026-11-22T03:04:05.123+02:00", &t), 0);
+	assert_int_equal(t, 1795309445LL);
+	assert_int_equal(svc_time_parse_rfc3339("2024-02-29T23:59:59z", &t), 0);
+	assert_int_equal(t, 1709251199LL);
+	const char *bad[] = {"2023-02-29T00:00:00Z", "2026-13-01T00:00:00Z",
+			     "2026-04-31T00:00:00Z", "2026-01-01T24:00:00Z",
+			     "2026-01-01T00:60:00Z", "2026-01-01T00:00:60Z",
+			     "2026-01-01T00:00:00", "2026-01-01 00:00:00Z",
+			     "2026-01-01T00:00:00.Z", "2026-01-01T00:00:00+0200",
+			     "2026-01-01T00:00:00Z ", "26-01-01T00:00:00Z", "",
+			     "2026-01-01T00:00:00.1234567890Z", "2026-01-01T00:00:00+24:00"};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		assert_int_equal(svc_time_parse_rfc3339(bad[i], NULL), -1);
+}
+
+static void b64url(void **state)
+{
+	(void)state;
+	const char *in[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar", "\xff\xfe"};
+	const char *want[] = {"", "Zg", "Zm8", "Zm9v", "Zm9vYg", "Zm9vYmE", "Zm9vYmFy", "__4"};
+	for (size_t i = 0; i < sizeof in / sizeof in[0]; i++) {
+		char *e = svc_b64url_encode(in[i], strlen(in[i]));
+		assert_string_equal(e, want[i]);
+		size_t n = 0;
+		unsigned char *d = svc_b64url_decode(e, &n);
+		assert_non_null(d);
+		assert_int_equal(n, strlen(in[i]));
+		assert_memory_equal(d, in[i], n);
+		free(d);
+		free(e);
+	}
+	size_t n;
+	assert_null(svc_b64url_decode("Zm9v=", &n));
+	assert_null(svc_b64url_decode("Z", &n));
+	assert_null(svc_b64url_decode("Zh", &n)); /* non-zero trailing bits */
+	assert_null(svc_b64url_decode("a+b/", &n));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(rfc3339),
+		cmocka_unit_test(b64url),
 		cmocka_unit_test(buffer_cap),
 		cmocka_unit_test(json_escape),
 		cmocka_unit_test(uuids),

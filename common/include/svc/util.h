@@ -41,8 +41,19 @@ void svc_hex(const unsigned char *in, size_t n, char *out);
 /* Current UTC time as RFC 3339 with milliseconds, e.g.
  * 2026-01-02T03:04:05.678Z. */
 void svc_time_now_rfc3339(char *out, size_t n);
+/* Parses an RFC 3339 timestamp with an explicit offset ("Z" or +hh:mm),
+ * e.g. 2026-01-02T03:04:05.678+02:00, checking every field's range
+ * (including the days of the month). *epoch (may be NULL) receives the
+ * instant in whole seconds since 1970 UTC. Returns 0 or -1. */
+int svc_time_parse_rfc3339(const char *s, long long *epoch);
 /* Monotonic milliseconds. */
 long long svc_now_ms(void);
+
+/* base64url without padding (RFC 4648 section 5). Encode returns a malloc'd
+ * string (caller frees with free()) or NULL on OOM. Decode returns a malloc'd
+ * NUL-terminated buffer with *len set, or NULL when s is not base64url. */
+char *svc_b64url_encode(const void *data, size_t len);
+unsigned char *svc_b64url_decode(const char *s, size_t *len);
 
 /* Parses a base-10 integer that must fill the whole string and fit in
  * [min,max]. Returns 0 or -1 leaving *out unchanged. */
