@@ -19,6 +19,8 @@ int main(void)
 		return 1;
 	ctx.app = app;
 	ctx.conninfo = svc_config_str(&cfg, "DATABASE_URL", NULL);
+	long retention_s = svc_config_long(&cfg, "OUTBOX_RETENTION_SECONDS", "604800", 0,
+					   100L * 365 * 86400);
 	if (svc_config_check(&cfg, "task-service") != 0) {
 		svc_app_free(app);
 		return 2;
@@ -35,7 +37,7 @@ int main(void)
 		svc_app_free(app);
 		return 1;
 	}
-	ctx.relay = tsk_relay_start(ctx.conninfo, svc_app_dapr(app), svc_app_pubsub(app));
+	ctx.relay = tsk_relay_start(ctx.conninfo, svc_app_dapr(app), svc_app_pubsub(app), retention_s);
 	if (!ctx.relay) {
 		svc_app_free(app);
 		return 1;

@@ -10,17 +10,22 @@
 
 #include "svc/log.h"
 #include "svc/metrics.h"
+#include "svc/util.h"
 #include "task_store.h"
 
 #define BATCH 100
 #define IDLE_MS 1000
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
+#define CLEANUP_EVERY_MS 60000
+#define CLEANUP_BATCH 1000
 
 struct tsk_relay {
 	const char *conninfo;
 	const struct svc_dapr *dapr;
 	const char *pubsub;
+	long retention_s;
+	long long cleaned_ms;
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -65,11 +70,34 @@ static bool wait_ms(struct tsk_relay *r, long ms, bool wake_on_kick)
 	return stop;
 }
 
+/* Deletes published events past their retention, a batch at a time, at
+ * most once a minute. */
+static void cleanup(struct tsk_relay *r)
+{
+	long long now = svc_now_ms();
+	if (r->cleaned_ms && now - r->cleaned_ms < CLEANUP_EVERY_MS)
+		return;
+	r->cleaned_ms = now;
+	size_t n = 0, total = 0;
+	struct svc_err err = {0};
+	do {
+		if (tsk_store_outbox_cleanup(r->conninfo, r->retention_s, CLEANUP_BATCH, &n,
+					     &err) != SVC_OK) {
+			svc_warn(NULL, "outbox cleanup: %s", err.message);
+			return;
+		}
+		total += n;
+	} while (n == CLEANUP_BATCH && !r->stop);
+	if (total)
+		svc_info(NULL, "outbox cleanup removed %zu published events", total);
+}
+
 static void *run(void *arg)
 {
 	struct tsk_relay *r = arg;
 	long backoff = 0;
 	for (;;) {
+		cleanup(r);
 		size_t n = 0;
 		struct svc_err err = {0};
 		enum svc_result rc = tsk_store_relay_batch(r->conninfo, BATCH, publish, r, &n, &err);
@@ -92,7 +120,7 @@ static void *run(void *arg)
 }
 
 struct tsk_relay *tsk_relay_start(const char *conninfo, const struct svc_dapr *dapr,
-				  const char *pubsub)
+				  const char *pubsub, long retention_s)
 {
 	struct tsk_relay *r = calloc(1, sizeof *r);
 	if (!r)
@@ -100,6 +128,7 @@ struct tsk_relay *tsk_relay_start(const char *conninfo, const struct svc_dapr *d
 	r->conninfo = conninfo;
 	r->dapr = dapr;
 	r->pubsub = pubsub;
+	r->retention_s = retention_s;
 	pthread_mutex_init(&r->lock, NULL);
 	pthread_cond_init(&r->cond, NULL);
 	if (pthread_create(&r->thread, NULL, run, r) != 0) {

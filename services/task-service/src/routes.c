@@ -38,18 +38,18 @@ static void h_create(struct svc_req *req, struct svc_resp *resp)
 	struct svc_claims who;
 	if (!authed(ctx, req, resp, &who))
 		return;
-	struct tsk_new in;
+	cJSON *fields = NULL;
 	struct svc_err err = {0};
-	if (tsk_validate_new(req->json, &in, &err) != SVC_OK) {
+	struct tsk_record rec = {0};
+	if (tsk_merge(NULL, req->json, &fields, &err) != SVC_OK ||
+	    tsk_store_create(ctx->conninfo, who.sub, fields, &rec, &err) != SVC_OK) {
+		cJSON_Delete(fields);
+		if (svc_result_http_status(err.code) >= 500)
+			svc_error(req->request_id, "create task: %s", err.message);
 		svc_resp_err(resp, &err);
 		return;
 	}
-	struct tsk_record rec;
-	if (tsk_store_create(ctx->conninfo, who.sub, &in, &rec, &err) != SVC_OK) {
-		svc_error(req->request_id, "create task: %s", err.message);
-		svc_resp_err(resp, &err);
-		return;
-	}
+	cJSON_Delete(fields);
 	tsk_relay_kick(ctx->relay);
 	reply_task(resp, 201, &rec);
 }
@@ -69,10 +69,93 @@ static void h_get(struct svc_req *req, struct svc_resp *resp)
 	reply_task(resp, 200, &rec);
 }
 
+/* PATCH, DELETE, complete and reopen: route arg is the enum tsk_op. */
+static void h_change(struct svc_req *req, struct svc_resp *resp)
+{
+	struct tsk_ctx *ctx = req->ctx;
+	struct svc_claims who;
+	if (!authed(ctx, req, resp, &who))
+		return;
+	struct tsk_change c = {
+		.op = (enum tsk_op)(long)req->arg,
+		.body = req->json,
+		.if_match = svc_req_header(req, "If-Match"),
+	};
+	struct tsk_record rec;
+	bool changed = false;
+	struct svc_err err = {0};
+	if (tsk_store_change(ctx->conninfo, who.sub, svc_req_param(req, "id"), &c, &rec,
+			     &changed, &err) != SVC_OK) {
+		if (svc_result_http_status(err.code) >= 500)
+			svc_error(req->request_id, "change task: %s", err.message);
+		svc_resp_err(resp, &err);
+		return;
+	}
+	if (changed)
+		tsk_relay_kick(ctx->relay);
+	if (c.op == TSK_OP_DELETE) {
+		tsk_record_cleanup(&rec);
+		svc_resp_raw(resp, 204, NULL, NULL, 0);
+		return;
+	}
+	reply_task(resp, 200, &rec);
+}
+
+static void reply_text(struct svc_resp *resp, enum svc_result r, const struct svc_err *err,
+		       char *json)
+{
+	if (r != SVC_OK || !json)
+		svc_resp_err(resp, err);
+	else
+		svc_resp_raw(resp, 200, "application/json", json, strlen(json));
+}
+
+static void h_list(struct svc_req *req, struct svc_resp *resp)
+{
+	struct tsk_ctx *ctx = req->ctx;
+	struct svc_claims who;
+	if (!authed(ctx, req, resp, &who))
+		return;
+	struct svc_err err = {0};
+	struct tsk_query *q = malloc(sizeof *q);
+	if (!q) {
+		svc_resp_errf(resp, SVC_ENOMEM, NULL, "out of memory");
+		return;
+	}
+	char *json = NULL;
+	enum svc_result r = tsk_query_parse(req->query, req->nquery, q, &err);
+	if (r == SVC_OK)
+		r = tsk_store_list(ctx->conninfo, who.sub, q, &json, &err);
+	free(q);
+	reply_text(resp, r, &err, json);
+}
+
+static void h_tags(struct svc_req *req, struct svc_resp *resp)
+{
+	struct tsk_ctx *ctx = req->ctx;
+	struct svc_claims who;
+	if (!authed(ctx, req, resp, &who))
+		return;
+	struct svc_err err = {0};
+	char *json = NULL;
+	enum svc_result r = tsk_store_tags(ctx->conninfo, who.sub, &json, &err);
+	reply_text(resp, r, &err, json);
+}
+
 int tsk_routes_register(struct svc_app *app)
 {
 	int rc = 0;
+	rc |= svc_app_route(app, "GET", "/api/tasks", h_list, NULL, 0);
 	rc |= svc_app_route(app, "POST", "/api/tasks", h_create, NULL, SVC_ROUTE_JSON);
 	rc |= svc_app_route(app, "GET", "/api/tasks/{id}", h_get, NULL, 0);
+	rc |= svc_app_route(app, "PATCH", "/api/tasks/{id}", h_change, (void *)(long)TSK_OP_PATCH,
+			    SVC_ROUTE_JSON);
+	rc |= svc_app_route(app, "DELETE", "/api/tasks/{id}", h_change,
+			    (void *)(long)TSK_OP_DELETE, 0);
+	rc |= svc_app_route(app, "POST", "/api/tasks/{id}/complete", h_change,
+			    (void *)(long)TSK_OP_COMPLETE, 0);
+	rc |= svc_app_route(app, "POST", "/api/tasks/{id}/reopen", h_change,
+			    (void *)(long)TSK_OP_REOPEN, 0);
+	rc |= svc_app_route(app, "GET", "/api/tags", h_tags, NULL, 0);
 	return rc;
 }

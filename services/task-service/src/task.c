@@ -1,39 +1,566 @@
 #include "task.h"
 
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+
+#include <libical/ical.h>
 
 #include "svc/json.h"
+#include "svc/util.h"
 
-static const char *const new_fields[] = {"title", "description", "priority", NULL};
+static const char *const fields[] = {"title", "description", "priority", "tags", "due_at",
+				     "remind_at", "remind_before_minutes", "rrule", NULL};
 
-int tsk_priority_valid(const char *p)
+static bool blank(const char *s)
+{
+	return strspn(s, " \t\r\n") == strlen(s);
+}
+
+static bool priority_valid(const char *p)
 {
 	return strcmp(p, "high") == 0 || strcmp(p, "medium") == 0 || strcmp(p, "low") == 0;
 }
 
-enum svc_result tsk_validate_new(const cJSON *body, struct tsk_new *out,
+/* Trims and lowercases (ASCII) a tag into out[n]; checks length and
+ * characters. */
+static enum svc_result tag_normalize(const char *in, char *out, size_t n, const char *field,
+				     struct svc_err *err)
+{
+	while (*in == ' ' || *in == '\t')
+		in++;
+	size_t len = strlen(in);
+	while (len && (in[len - 1] == ' ' || in[len - 1] == '\t'))
+		len--;
+	if (len == 0)
+		return svc_err_set(err, SVC_EINVAL, field, "a tag must not be empty");
+	if (len >= n)
+		return svc_err_set(err, SVC_EINVAL, field, "a tag is at most %d characters",
+				   TSK_TAG_MAX);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)in[i];
+		if (c < 0x20 || c == 0x7f || c == ',')
+			return svc_err_set(err, SVC_EINVAL, field,
+					   "a tag must not contain commas or control characters");
+		out[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+	}
+	out[len] = '\0';
+	if (!svc_utf8_valid(out, len) || svc_utf8_len(out) > TSK_TAG_MAX)
+		return svc_err_set(err, SVC_EINVAL, field, "a tag is at most %d characters",
+				   TSK_TAG_MAX);
+	return SVC_OK;
+}
+
+static enum svc_result read_tags(const cJSON *v, cJSON **out, struct svc_err *err)
+{
+	*out = cJSON_CreateArray();
+	if (!*out)
+		return svc_err_set(err, SVC_ENOMEM, NULL, "out of memory");
+	if (cJSON_IsNull(v))
+		return SVC_OK;
+	if (!cJSON_IsArray(v))
+		return svc_err_set(err, SVC_EINVAL, "tags", "tags must be an array of strings");
+	if (cJSON_GetArraySize(v) > 5 * TSK_TAGS_MAX)
+		return svc_err_set(err, SVC_EINVAL, "tags", "at most %d tags", TSK_TAGS_MAX);
+	const cJSON *t;
+	cJSON_ArrayForEach(t, v) {
+		if (!cJSON_IsString(t))
+			return svc_err_set(err, SVC_EINVAL, "tags", "tags must be an array of strings");
+		char norm[TSK_TAG_MAX * 4 + 1];
+		enum svc_result r = tag_normalize(t->valuestring, norm, sizeof norm, "tags", err);
+		if (r != SVC_OK)
+			return r;
+		bool seen = false;
+		const cJSON *have;
+		cJSON_ArrayForEach(have, *out) seen = seen || strcmp(have->valuestring, norm) == 0;
+		if (seen)
+			continue;
+		if (cJSON_GetArraySize(*out) == TSK_TAGS_MAX)
+			return svc_err_set(err, SVC_EINVAL, "tags", "at most %d tags", TSK_TAGS_MAX);
+		if (!cJSON_AddItemToArray(*out, cJSON_CreateString(norm)))
+			return svc_err_set(err, SVC_ENOMEM, NULL, "out of memory");
+	}
+	return SVC_OK;
+}
+
+static void ical_quiet(void)
+{
+	/* libical's default turns a malformed rule into abort(). */
+	icalerror_set_errors_are_fatal(0);
+}
+
+enum svc_result tsk_rrule_check(const char *rrule, char *out, size_t n, struct svc_err *err)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, ical_quiet);
+	if (strncasecmp(rrule, "RRULE:", 6) == 0)
+		rrule += 6;
+	size_t len = strlen(rrule);
+	if (len == 0 || len > TSK_RRULE_MAX || len >= n)
+		return svc_err_set(err, SVC_EINVAL, "rrule", "rrule must be 1 to %d characters",
+				   TSK_RRULE_MAX);
+	for (size_t i = 0; i < len; i++)
+		if (rrule[i] <= ' ' || rrule[i] > '~')
+			return svc_err_set(err, SVC_EINVAL, "rrule",
+					   "rrule must not contain spaces or non-ASCII characters");
+	if (strncasecmp(rrule, "FREQ=", 5) != 0 && !strstr(rrule, ";FREQ=") &&
+	    !strstr(rrule, ";freq="))
+		return svc_err_set(err, SVC_EINVAL, "rrule", "rrule needs a FREQ");
+	icalerror_clear_errno();
+	struct icalrecurrencetype rt = icalrecurrencetype_from_string(rrule);
+	if (rt.freq == ICAL_NO_RECURRENCE || icalerrno != ICAL_NO_ERROR)
+		return svc_err_set(err, SVC_EINVAL, "rrule",
+				   "rrule is not a valid RFC 5545 recurrence rule");
+	if (rt.freq == ICAL_SECONDLY_RECURRENCE || rt.freq == ICAL_MINUTELY_RECURRENCE)
+		return svc_err_set(err, SVC_EUNPROCESSABLE, "rrule",
+				   "tasks cannot recur more often than hourly");
+	memcpy(out, rrule, len + 1);
+	return SVC_OK;
+}
+
+/* Reads an optional timestamp member into out (a string or null). */
+static enum svc_result read_time(const cJSON *v, const char *name, cJSON **out,
 				 struct svc_err *err)
 {
-	memset(out, 0, sizeof *out);
-	enum svc_result r = svc_json_only_keys(body, new_fields, err);
+	if (cJSON_IsNull(v)) {
+		*out = cJSON_CreateNull();
+	} else {
+		if (!cJSON_IsString(v) || svc_time_parse_rfc3339(v->valuestring, NULL) != 0)
+			return svc_err_set(err, SVC_EINVAL, name,
+					   "%s must be an RFC 3339 date-time with an offset, e.g."
+					   " 2026-05-01T17:00:00Z",
+					   name);
+		*out = cJSON_CreateString(v->valuestring);
+	}
+	return *out ? SVC_OK : svc_err_set(err, SVC_ENOMEM, NULL, "out of memory");
+}
+
+/* Sets name in obj to v (taking ownership of v). */
+static enum svc_result put(cJSON *obj, const char *name, cJSON *v, struct svc_err *err)
+{
+	if (!v)
+		return svc_err_set(err, SVC_ENOMEM, NULL, "out of memory");
+	if (cJSON_GetObjectItemCaseSensitive(obj, name))
+		return cJSON_ReplaceItemInObjectCaseSensitive(obj, name, v)
+			       ? SVC_OK
+			       : svc_err_set(err, SVC_ENOMEM, NULL, "out of memory");
+	return cJSON_AddItemToObject(obj, name, v) ? SVC_OK
+						   : svc_err_set(err, SVC_ENOMEM, NULL, "out of memory");
+}
+
+/* The editable fields of base (a snapshot), or a new task's defaults. */
+static cJSON *start_from(const cJSON *base)
+{
+	cJSON *m = cJSON_CreateObject();
+	if (!m)
+		return NULL;
+	for (size_t i = 0; fields[i]; i++) {
+		const cJSON *v = base ? cJSON_GetObjectItemCaseSensitive(base, fields[i]) : NULL;
+		cJSON *c = v ? cJSON_Duplicate(v, 1) : NULL;
+		if (!c) {
+			if (strcmp(fields[i], "tags") == 0)
+				c = cJSON_CreateArray();
+			else if (strcmp(fields[i], "description") == 0)
+				c = cJSON_CreateString("");
+			else if (strcmp(fields[i], "priority") == 0)
+				c = cJSON_CreateString("medium");
+			else
+				c = cJSON_CreateNull();
+		}
+		if (!c || !cJSON_AddItemToObject(m, fields[i], c)) {
+			cJSON_Delete(c);
+			cJSON_Delete(m);
+			return NULL;
+		}
+	}
+	return m;
+}
+
+static enum svc_result merge_into(cJSON *m, const cJSON *body, bool create, struct svc_err *err)
+{
+	enum svc_result r = svc_json_only_keys(body, fields, err);
 	if (r != SVC_OK)
 		return r;
-	if ((r = svc_json_string(body, "title", true, 1, TSK_TITLE_MAX, &out->title, err)))
-		return r;
-	/* A title of only white space is no title. */
-	if (strspn(out->title, " \t\r\n") == strlen(out->title))
-		return svc_err_set(err, SVC_EINVAL, "title", "title must not be blank");
-	if ((r = svc_json_string(body, "description", false, 0, TSK_DESCRIPTION_MAX,
-				 &out->description, err)))
-		return r;
-	if (!out->description)
-		out->description = "";
-	if ((r = svc_json_string(body, "priority", false, 1, 16, &out->priority, err)))
-		return r;
-	if (!out->priority)
-		out->priority = "medium";
-	else if (!tsk_priority_valid(out->priority))
-		return svc_err_set(err, SVC_EINVAL, "priority",
-				   "priority must be high, medium or low");
+	const char *s = NULL;
+	const cJSON *v;
+
+	v = cJSON_GetObjectItemCaseSensitive(body, "title");
+	if (create || v) {
+		if (cJSON_IsNull(v))
+			return svc_err_set(err, SVC_EINVAL, "title", "title must not be null");
+		if ((r = svc_json_string(body, "title", true, 1, TSK_TITLE_MAX, &s, err)))
+			return r;
+		if (blank(s))
+			return svc_err_set(err, SVC_EINVAL, "title", "title must not be blank");
+		if ((r = put(m, "title", cJSON_CreateString(s), err)))
+			return r;
+	}
+	if ((v = cJSON_GetObjectItemCaseSensitive(body, "description"))) {
+		if ((r = svc_json_string(body, "description", false, 0, TSK_DESCRIPTION_MAX, &s,
+					 err)))
+			return r;
+		if ((r = put(m, "description", cJSON_CreateString(s ? s : ""), err)))
+			return r;
+	}
+	if ((v = cJSON_GetObjectItemCaseSensitive(body, "priority"))) {
+		if (!cJSON_IsString(v) || !priority_valid(v->valuestring))
+			return svc_err_set(err, SVC_EINVAL, "priority",
+					   "priority must be high, medium or low");
+		if ((r = put(m, "priority", cJSON_CreateString(v->valuestring), err)))
+			return r;
+	}
+	if ((v = cJSON_GetObjectItemCaseSensitive(body, "tags"))) {
+		cJSON *tags = NULL;
+		r = read_tags(v, &tags, err);
+		if (r != SVC_OK) {
+			cJSON_Delete(tags);
+			return r;
+		}
+		if ((r = put(m, "tags", tags, err)))
+			return r;
+	}
+	if ((v = cJSON_GetObjectItemCaseSensitive(body, "due_at"))) {
+		cJSON *t = NULL;
+		if ((r = read_time(v, "due_at", &t, err)) || (r = put(m, "due_at", t, err)))
+			return r;
+	}
+	if ((v = cJSON_GetObjectItemCaseSensitive(body, "rrule"))) {
+		cJSON *rule;
+		if (cJSON_IsNull(v)) {
+			rule = cJSON_CreateNull();
+		} else {
+			if (!cJSON_IsString(v))
+				return svc_err_set(err, SVC_EINVAL, "rrule", "rrule must be a string");
+			char norm[TSK_RRULE_MAX + 1];
+			if ((r = tsk_rrule_check(v->valuestring, norm, sizeof norm, err)))
+				return r;
+			rule = cJSON_CreateString(norm);
+		}
+		if ((r = put(m, "rrule", rule, err)))
+			return r;
+	}
+
+	/* The reminder: an explicit time or minutes before due_at. Setting one
+	 * form clears the other; null in either clears the reminder. */
+	const cJSON *at = cJSON_GetObjectItemCaseSensitive(body, "remind_at");
+	const cJSON *before = cJSON_GetObjectItemCaseSensitive(body, "remind_before_minutes");
+	if (at && before && !cJSON_IsNull(at) && !cJSON_IsNull(before))
+		return svc_err_set(err, SVC_EUNPROCESSABLE, "remind_at",
+				   "give remind_at or remind_before_minutes, not both");
+	if (before && !cJSON_IsNull(before)) {
+		long mins;
+		bool present;
+		if ((r = svc_json_int(body, "remind_before_minutes", false, 0,
+				      TSK_REMIND_BEFORE_MAX, &mins, &present, err)))
+			return r;
+		if ((r = put(m, "remind_before_minutes", cJSON_CreateNumber((double)mins), err)) ||
+		    (r = put(m, "remind_at", cJSON_CreateNull(), err)))
+			return r;
+	} else if (at && !cJSON_IsNull(at)) {
+		cJSON *t = NULL;
+		if ((r = read_time(at, "remind_at", &t, err)) || (r = put(m, "remind_at", t, err)) ||
+		    (r = put(m, "remind_before_minutes", cJSON_CreateNull(), err)))
+			return r;
+	} else if (at || before) {
+		if ((r = put(m, "remind_at", cJSON_CreateNull(), err)) ||
+		    (r = put(m, "remind_before_minutes", cJSON_CreateNull(), err)))
+			return r;
+	} else if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(m, "remind_before_minutes"))) {
+		/* remind_at follows due_at: the store computes it again. */
+		if ((r = put(m, "remind_at", cJSON_CreateNull(), err)))
+			return r;
+	}
+	if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(m, "remind_before_minutes")) &&
+	    cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(m, "due_at")))
+		return svc_err_set(err, SVC_EUNPROCESSABLE,
+				   before ? "remind_before_minutes" : "due_at",
+				   "remind_before_minutes needs a due_at");
 	return SVC_OK;
+}
+
+enum svc_result tsk_merge(const cJSON *base, const cJSON *body, cJSON **out,
+			  struct svc_err *err)
+{
+	*out = NULL;
+	if (!cJSON_IsObject(body))
+		return svc_err_set(err, SVC_EINVAL, NULL, "the body must be a JSON object");
+	cJSON *m = start_from(base);
+	if (!m)
+		return svc_err_set(err, SVC_ENOMEM, NULL, "out of memory");
+	enum svc_result r = merge_into(m, body, base == NULL, err);
+	if (r != SVC_OK) {
+		cJSON_Delete(m);
+		return r;
+	}
+	*out = m;
+	return SVC_OK;
+}
+
+cJSON *tsk_diff(const cJSON *old, const cJSON *new_)
+{
+	cJSON *changes = NULL;
+	const cJSON *n;
+	cJSON_ArrayForEach(n, new_) {
+		if (strcmp(n->string, "version") == 0 || strcmp(n->string, "updated_at") == 0)
+			continue;
+		const cJSON *o = cJSON_GetObjectItemCaseSensitive(old, n->string);
+		if (o && cJSON_Compare(o, n, 1))
+			continue;
+		if (!changes && !(changes = cJSON_CreateObject()))
+			return NULL;
+		cJSON *c = cJSON_AddObjectToObject(changes, n->string);
+		if (!c || !cJSON_AddItemToObject(c, "old", o ? cJSON_Duplicate(o, 1) : cJSON_CreateNull()) ||
+		    !cJSON_AddItemToObject(c, "new", cJSON_Duplicate(n, 1))) {
+			cJSON_Delete(changes);
+			return NULL;
+		}
+	}
+	return changes;
+}
+
+bool tsk_if_match(const char *header, long version)
+{
+	if (!header)
+		return false;
+	const char *p = header;
+	for (;;) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '*')
+			return true;
+		if (strncmp(p, "W/", 2) == 0)
+			p += 2;
+		if (*p != '"')
+			return false;
+		char *end = NULL;
+		long v = strtol(p + 1, &end, 10);
+		if (end == p + 1 || *end != '"')
+			return false;
+		if (v == version)
+			return true;
+		p = end + 1;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p != ',')
+			return false;
+		p++;
+	}
+}
+
+static const char *const sort_names[] = {"created_at", "due_at", "priority", "title"};
+
+const char *tsk_sort_name(enum tsk_sort s)
+{
+	return sort_names[s];
+}
+
+/* A fingerprint of the sort and the filters: a cursor only continues the
+ * query it was made for. */
+static unsigned long long fingerprint(const struct tsk_query *q)
+{
+	unsigned long long h = 1469598103934665603ULL;
+	char head[256];
+	snprintf(head, sizeof head, "%s|%d|%s|%s|%s|%s|%d|", tsk_sort_name(q->sort), q->desc,
+		 q->status, q->priority, q->due_before, q->due_after, q->overdue);
+	const char *parts[2 + TSK_TAGS_MAX] = {head, q->q};
+	size_t np = 2;
+	/* Tags in a canonical order: the same set is the same query. */
+	const char *sorted[TSK_TAGS_MAX];
+	for (size_t i = 0; i < q->ntags; i++) {
+		size_t j = i;
+		while (j > 0 && strcmp(sorted[j - 1], q->tags[i]) > 0) {
+			sorted[j] = sorted[j - 1];
+			j--;
+		}
+		sorted[j] = q->tags[i];
+	}
+	for (size_t i = 0; i < q->ntags; i++)
+		parts[np++] = sorted[i];
+	for (size_t i = 0; i < np; i++) {
+		for (const unsigned char *p = (const unsigned char *)parts[i]; *p; p++) {
+			h ^= *p;
+			h *= 1099511628211ULL;
+		}
+		h ^= 0xff; /* separator */
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+char *tsk_cursor_make(const struct tsk_query *q, const char *key, const char *id)
+{
+	char fp[24];
+	snprintf(fp, sizeof fp, "%016llx", fingerprint(q));
+	cJSON *c = cJSON_CreateObject();
+	if (!c)
+		return NULL;
+	cJSON_AddStringToObject(c, "k", key);
+	cJSON_AddStringToObject(c, "i", id);
+	cJSON_AddStringToObject(c, "f", fp);
+	char *text = cJSON_PrintUnformatted(c);
+	cJSON_Delete(c);
+	if (!text)
+		return NULL;
+	char *out = svc_b64url_encode(text, strlen(text));
+	free(text);
+	return out;
+}
+
+static enum svc_result cursor_read(const char *s, struct tsk_query *q, struct svc_err *err)
+{
+	size_t len = 0;
+	unsigned char *raw = strlen(s) <= 4 * sizeof q->after_key ? svc_b64url_decode(s, &len)
+								   : NULL;
+	cJSON *c = NULL;
+	struct svc_err ignored;
+	if (raw)
+		svc_json_parse_object((const char *)raw, len, &c, &ignored);
+	free(raw);
+	const cJSON *k = cJSON_GetObjectItemCaseSensitive(c, "k");
+	const cJSON *i = cJSON_GetObjectItemCaseSensitive(c, "i");
+	const cJSON *f = cJSON_GetObjectItemCaseSensitive(c, "f");
+	enum svc_result r = SVC_OK;
+	char fp[24];
+	snprintf(fp, sizeof fp, "%016llx", fingerprint(q));
+	if (!cJSON_IsString(k) || !cJSON_IsString(i) || !cJSON_IsString(f) ||
+	    !svc_uuid_valid(i->valuestring) || strlen(k->valuestring) >= sizeof q->after_key) {
+		r = svc_err_set(err, SVC_EINVAL, "cursor", "cursor is not valid");
+	} else if (strcmp(f->valuestring, fp) != 0) {
+		r = svc_err_set(err, SVC_EINVAL, "cursor",
+				"cursor belongs to a query with another sort or other filters");
+	} else {
+		/* The key must read back as its sort's type. */
+		const char *kv = k->valuestring;
+		long pr;
+		bool ok;
+		switch (q->sort) {
+		case TSK_SORT_PRIORITY:
+			ok = svc_parse_long(kv, 1, 3, &pr) == 0;
+			break;
+		case TSK_SORT_TITLE:
+			ok = svc_utf8_valid(kv, strlen(kv));
+			break;
+		default:
+			ok = svc_time_parse_rfc3339(kv, NULL) == 0 ||
+			     (q->sort == TSK_SORT_DUE &&
+			      (strcmp(kv, "infinity") == 0 || strcmp(kv, "-infinity") == 0));
+		}
+		if (!ok) {
+			r = svc_err_set(err, SVC_EINVAL, "cursor", "cursor is not valid");
+		} else {
+			q->after = true;
+			snprintf(q->after_key, sizeof q->after_key, "%s", kv);
+			snprintf(q->after_id, sizeof q->after_id, "%s", i->valuestring);
+		}
+	}
+	cJSON_Delete(c);
+	return r;
+}
+
+static enum svc_result one_of(const char *name, const char *v, const char *const *allowed,
+			      char *out, size_t n, struct svc_err *err)
+{
+	for (size_t i = 0; allowed[i]; i++) {
+		if (strcmp(v, allowed[i]) == 0) {
+			snprintf(out, n, "%s", v);
+			return SVC_OK;
+		}
+	}
+	return svc_err_set(err, SVC_EINVAL, name, "%s has no value '%.40s'", name, v);
+}
+
+enum svc_result tsk_query_parse(const struct svc_kv *params, size_t n, struct tsk_query *out,
+				struct svc_err *err)
+{
+	static const char *const names[] = {"q", "status", "priority", "tag", "due_before",
+					    "due_after", "overdue", "sort", "limit", "cursor",
+					    NULL};
+	static const char *const statuses[] = {"pending", "completed", NULL};
+	static const char *const priorities[] = {"high", "medium", "low", NULL};
+	memset(out, 0, sizeof *out);
+	out->sort = TSK_SORT_CREATED;
+	out->desc = true;
+	out->limit = TSK_LIMIT_DEFAULT;
+	const char *cursor = NULL;
+	for (size_t i = 0; i < n; i++) {
+		const char *k = params[i].name, *v = params[i].value;
+		size_t known = 0;
+		while (names[known] && strcmp(names[known], k) != 0)
+			known++;
+		if (!names[known])
+			return svc_err_set(err, SVC_EINVAL, k, "unknown query parameter '%.40s'", k);
+		if (strcmp(k, "tag") != 0)
+			for (size_t j = 0; j < i; j++)
+				if (strcmp(params[j].name, k) == 0)
+					return svc_err_set(err, SVC_EINVAL, k,
+							   "query parameter '%s' is repeated", k);
+		if (!svc_utf8_valid(v, strlen(v)))
+			return svc_err_set(err, SVC_EINVAL, k, "%s is not valid UTF-8", k);
+		enum svc_result r = SVC_OK;
+		if (strcmp(k, "q") == 0) {
+			if (svc_utf8_len(v) > TSK_SEARCH_MAX)
+				return svc_err_set(err, SVC_EINVAL, k, "q is at most %d characters",
+						   TSK_SEARCH_MAX);
+			snprintf(out->q, sizeof out->q, "%s", v);
+		} else if (strcmp(k, "status") == 0) {
+			r = one_of(k, v, statuses, out->status, sizeof out->status, err);
+		} else if (strcmp(k, "priority") == 0) {
+			r = one_of(k, v, priorities, out->priority, sizeof out->priority, err);
+		} else if (strcmp(k, "tag") == 0) {
+			if (out->ntags == TSK_TAGS_MAX)
+				return svc_err_set(err, SVC_EINVAL, k, "at most %d tags", TSK_TAGS_MAX);
+			r = tag_normalize(v, out->tags[out->ntags], sizeof out->tags[0], k, err);
+			if (r == SVC_OK)
+				out->ntags++;
+		} else if (strcmp(k, "due_before") == 0 || strcmp(k, "due_after") == 0) {
+			if (svc_time_parse_rfc3339(v, NULL) != 0)
+				return svc_err_set(err, SVC_EINVAL, k,
+						   "%s must be an RFC 3339 date-time with an offset", k);
+			snprintf(k[4] == 'b' ? out->due_before : out->due_after, sizeof out->due_before,
+				 "%s", v);
+		} else if (strcmp(k, "overdue") == 0) {
+			if (strcmp(v, "true") != 0 && strcmp(v, "false") != 0)
+				return svc_err_set(err, SVC_EINVAL, k, "overdue must be true or false");
+			out->overdue = strcmp(v, "true") == 0;
+		} else if (strcmp(k, "sort") == 0) {
+			bool desc = v[0] == '-';
+			size_t s = 0;
+			while (s < 4 && strcmp(sort_names[s], v + desc) != 0)
+				s++;
+			if (s == 4)
+				return svc_err_set(err, SVC_EINVAL, k,
+						   "sort must be due_at, priority, created_at or title,"
+						   " with '-' in front for descending");
+			out->sort = (enum tsk_sort)s;
+			out->desc = desc;
+		} else if (strcmp(k, "limit") == 0) {
+			if (svc_parse_long(v, 1, TSK_LIMIT_MAX, &out->limit) != 0)
+				return svc_err_set(err, SVC_EINVAL, k, "limit must be 1 to %d",
+						   TSK_LIMIT_MAX);
+		} else {
+			cursor = v;
+		}
+		if (r != SVC_OK)
+			return r;
+	}
+	/* The cursor is checked against everything else, so read it last. */
+	return cursor ? cursor_read(cursor, out, err) : SVC_OK;
+}
+
+int tsk_pg_text_array(struct svc_buf *b, const char *const *items, size_t n)
+{
+	int rc = svc_buf_puts(b, "{");
+	for (size_t i = 0; i < n; i++) {
+		rc |= svc_buf_puts(b, i ? ",\"" : "\"");
+		for (const char *p = items[i]; *p; p++) {
+			if (*p == '"' || *p == '\\')
+				rc |= svc_buf_puts(b, "\\");
+			rc |= svc_buf_append(b, p, 1);
+		}
+		rc |= svc_buf_puts(b, "\"");
+	}
+	return rc | svc_buf_puts(b, "}");
 }

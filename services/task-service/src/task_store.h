@@ -1,10 +1,13 @@
 /* The tasks schema: tasks and their outbox. Every function runs on the
- * calling thread's own connection. */
+ * calling thread's own connection. Every change writes the row and its
+ * event in one transaction. */
 #ifndef TSK_STORE_H
 #define TSK_STORE_H
 
 #include <stdbool.h>
 #include <stddef.h>
+
+#include <cjson/cJSON.h>
 
 #include "svc/result.h"
 #include "task.h"
@@ -14,20 +17,52 @@ enum svc_result tsk_store_migrate(const char *conninfo, struct svc_err *err);
 
 /* A task as the API and the events show it. */
 struct tsk_record {
-	char *json; /* the snapshot as JSON text; free with tsk_record_cleanup */
+	char *json;   /* the snapshot as JSON text; free with tsk_record_cleanup */
 	long version; /* for the ETag */
 };
 void tsk_record_cleanup(struct tsk_record *rec);
 
-/* Inserts the task and its task-created event in one transaction. */
+/* Inserts a task with the fields tsk_merge produced (borrowed) and its
+ * task-created event. */
 enum svc_result tsk_store_create(const char *conninfo, const char *user_id,
-				 const struct tsk_new *in, struct tsk_record *out,
+				 const cJSON *fields, struct tsk_record *out,
 				 struct svc_err *err);
 
 /* The task if it exists and belongs to user_id; otherwise SVC_ENOTFOUND
  * (another user's task is as missing as a missing one). */
 enum svc_result tsk_store_get(const char *conninfo, const char *user_id,
 			      const char *id, struct tsk_record *out, struct svc_err *err);
+
+enum tsk_op { TSK_OP_PATCH, TSK_OP_COMPLETE, TSK_OP_REOPEN, TSK_OP_DELETE };
+
+/* One change to one task. body is the PATCH body (borrowed); if_match the
+ * If-Match header or NULL. */
+struct tsk_change {
+	enum tsk_op op;
+	const cJSON *body;
+	const char *if_match;
+};
+
+/* Applies a change under the task's row lock: SVC_ENOTFOUND as for get,
+ * SVC_EPRECOND when if_match does not match the version, a tsk_merge error
+ * for a bad PATCH body. On success out holds the task after the change
+ * (before it, for delete) and *changed tells whether anything changed and
+ * an event was written: a PATCH that changes nothing, completing a
+ * completed task or reopening a pending one leaves the task and its version
+ * as they were. */
+enum svc_result tsk_store_change(const char *conninfo, const char *user_id,
+				 const char *id, const struct tsk_change *c,
+				 struct tsk_record *out, bool *changed, struct svc_err *err);
+
+/* One page of the user's tasks: {"items": [...], "next_cursor": ..|null}
+ * as JSON text in *out (caller frees with free()). */
+enum svc_result tsk_store_list(const char *conninfo, const char *user_id,
+			       const struct tsk_query *q, char **out, struct svc_err *err);
+
+/* The user's tags with how many tasks carry each:
+ * {"tags": [{"tag", "count"}...]} by count, then tag. *out as above. */
+enum svc_result tsk_store_tags(const char *conninfo, const char *user_id, char **out,
+			       struct svc_err *err);
 
 /* One pending outbox event, oldest first. */
 struct tsk_outbox_event {
@@ -48,5 +83,10 @@ typedef enum svc_result (*tsk_publish_fn)(void *arg, const struct tsk_outbox_eve
 enum svc_result tsk_store_relay_batch(const char *conninfo, size_t limit,
 				      tsk_publish_fn publish, void *arg,
 				      size_t *published, struct svc_err *err);
+
+/* Deletes up to limit published events older than retention_s seconds.
+ * *deleted receives how many. */
+enum svc_result tsk_store_outbox_cleanup(const char *conninfo, long retention_s,
+					 size_t limit, size_t *deleted, struct svc_err *err);
 
 #endif
