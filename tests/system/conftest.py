@@ -84,11 +84,11 @@ def new_user():
     return "user-" + uuid.uuid4().hex[:12]
 
 
-def psql(sql, *params):
+def psql(sql, *params, dbname="todo"):
     """Runs one query against the stack's Postgres; returns rows of text."""
     pw = open(os.path.join(RUN, "secrets", "pg-password")).read().strip()
     args = ["psql", "-h", "127.0.0.1", "-p", os.environ["PG_PORT"], "-U", "todo",
-            "-d", "todo", "-AtX", "-F", "\t", "-v", "ON_ERROR_STOP=1"]
+            "-d", dbname, "-AtX", "-F", "\t", "-v", "ON_ERROR_STOP=1"]
     for i, p in enumerate(params, 1):
         args += ["-v", f"p{i}={p}"]
     out = subprocess.run(args, input=sql, env={**os.environ, "PGPASSWORD": pw},
@@ -112,3 +112,25 @@ def eventually(fn, timeout=30, interval=0.25):
         if value or time.time() > deadline:
             return value
         time.sleep(interval)
+
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def stack(*args):
+    """Runs scripts/stack.sh on the test stack (e.g. stack("stop", "kafka"))."""
+    subprocess.run([os.path.join(ROOT, "scripts", "stack.sh"), *args], check=True,
+                   timeout=300, capture_output=True)
+
+
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def database_url(dbname="todo"):
+    pw = open(os.path.join(RUN, "secrets", "pg-password")).read().strip()
+    return (f"host=127.0.0.1 port={os.environ['PG_PORT']} dbname={dbname} user=todo "
+            f"password={pw} connect_timeout=5 options='-c TimeZone=UTC'")

@@ -1,6 +1,7 @@
 /* todo-events: reads the suite's topics straight from Kafka, as an external
  * consumer would, and prints each event as one JSON line:
- *   {"topic":..,"partition":..,"offset":..,"key":..,"event":{CloudEvent}}
+ *   {"topic":..,"partition":..,"offset":..,"timestamp":..,"key":..,"event":{CloudEvent}}
+ * (timestamp: the record's time in Kafka, milliseconds since 1970, or -1)
  * It also creates the suite's topics (--create-topics), for the stack
  * scripts. */
 #include <getopt.h>
@@ -115,6 +116,7 @@ static void print_message(const rd_kafka_message_t *m)
 	cJSON_AddStringToObject(line, "topic", rd_kafka_topic_name(m->rkt));
 	cJSON_AddNumberToObject(line, "partition", m->partition);
 	cJSON_AddNumberToObject(line, "offset", (double)m->offset);
+	cJSON_AddNumberToObject(line, "timestamp", (double)rd_kafka_message_timestamp(m, NULL));
 	if (m->key) {
 		char *k = strndup(m->key, m->key_len);
 		cJSON_AddStringToObject(line, "key", k ? k : "");
