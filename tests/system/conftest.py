@@ -112,3 +112,25 @@ def eventually(fn, timeout=30, interval=0.25):
         if value or time.time() > deadline:
             return value
         time.sleep(interval)
+
+
+# ---- accounts ------------------------------------------------------------
+
+PASSWORD = "correct horse battery"
+
+
+def new_email():
+    return "user-" + uuid.uuid4().hex[:12] + "@example.com"
+
+
+def register(email=None, password=PASSWORD):
+    """Registers an account through the gateway and returns the token
+    response ({"user", "access_token", "refresh_token", ...})."""
+    r = request("POST", GATEWAY + "/api/auth/register",
+                {"email": email or new_email(), "password": password})
+    assert r.status == 201, r.body
+    return r.json()
+
+
+def bearer(token):
+    return {"Authorization": "Bearer " + token}
