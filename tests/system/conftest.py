@@ -134,3 +134,25 @@ def database_url(dbname="todo"):
     pw = open(os.path.join(RUN, "secrets", "pg-password")).read().strip()
     return (f"host=127.0.0.1 port={os.environ['PG_PORT']} dbname={dbname} user=todo "
             f"password={pw} connect_timeout=5 options='-c TimeZone=UTC'")
+
+
+# ---- accounts ------------------------------------------------------------
+
+PASSWORD = "correct horse battery"
+
+
+def new_email():
+    return "user-" + uuid.uuid4().hex[:12] + "@example.com"
+
+
+def register(email=None, password=PASSWORD):
+    """Registers an account through the gateway and returns the token
+    response ({"user", "access_token", "refresh_token", ...})."""
+    r = request("POST", GATEWAY + "/api/auth/register",
+                {"email": email or new_email(), "password": password})
+    assert r.status == 201, r.body
+    return r.json()
+
+
+def bearer(token):
+    return {"Authorization": "Bearer " + token}

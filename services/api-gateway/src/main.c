@@ -22,6 +22,7 @@ int main(void)
 	ctx.upstream_timeout_ms = svc_config_long(&cfg, "UPSTREAM_TIMEOUT_MS", "10000", 100, 120000);
 	ctx.redis.host = svc_config_str(&cfg, "REDIS_HOST", "127.0.0.1");
 	ctx.redis.port = (int)svc_config_long(&cfg, "REDIS_PORT", "6379", 1, 65535);
+	ctx.conninfo = svc_config_str(&cfg, "DATABASE_URL", NULL);
 	if (svc_config_check(&cfg, "api-gateway") != 0) {
 		svc_app_free(app);
 		return 2;

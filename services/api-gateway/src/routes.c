@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "auth_routes.h"
 #include "proxy.h"
 #include "svc/app.h"
 #include "svc/httpc.h"
@@ -112,5 +113,6 @@ int gw_routes_register(struct svc_app *app, struct gw_ctx *ctx)
 		rc |= svc_app_route(app, task_routes[i].method, task_routes[i].pattern, h_tasks,
 				    NULL, task_routes[i].flags);
 	svc_app_ready_check(app, "redis", svc_redis_ready_check, &ctx->redis);
+	rc |= gw_auth_routes_register(app, ctx);
 	return rc;
 }

@@ -12,6 +12,7 @@ struct gw_ctx {
 	const char *task_service_url; /* base URL; method paths are appended */
 	long upstream_timeout_ms;
 	struct svc_redis_addr redis;
+	const char *conninfo; /* DATABASE_URL: the auth schema */
 };
 
 int gw_routes_register(struct svc_app *app, struct gw_ctx *ctx);

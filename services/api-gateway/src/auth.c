@@ -1,0 +1,303 @@
+#include "auth.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "svc/json.h"
+#include "svc/util.h"
+
+/* ---- UTF-8 and character classes -------------------------------------- */
+
+/* Decodes the code point at s, which is valid UTF-8; *len gets its bytes. */
+static uint32_t utf8_next(const unsigned char *s, size_t *len)
+{
+	if (s[0] < 0x80) {
+		*len = 1;
+		return s[0];
+	}
+	if (s[0] < 0xE0) {
+		*len = 2;
+		return ((uint32_t)(s[0] & 0x1F) << 6) | (s[1] & 0x3F);
+	}
+	if (s[0] < 0xF0) {
+		*len = 3;
+		return ((uint32_t)(s[0] & 0x0F) << 12) | ((uint32_t)(s[1] & 0x3F) << 6) |
+		       (s[2] & 0x3F);
+	}
+	*len = 4;
+	return ((uint32_t)(s[0] & 0x07) << 18) | ((uint32_t)(s[1] & 0x3F) << 12) |
+	       ((uint32_t)(s[2] & 0x3F) << 6) | (s[3] & 0x3F);
+}
+
+/* Unicode White_Space, plus the zero-width space and the BOM, which look
+ * like nothing when pasted. */
+static bool is_space(uint32_t c)
+{
+	return (c >= 0x09 && c <= 0x0D) || c == 0x20 || c == 0x85 || c == 0xA0 ||
+	       c == 0x1680 || (c >= 0x2000 && c <= 0x200B) || c == 0x2028 ||
+	       c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000 || c == 0xFEFF;
+}
+
+static bool is_control(uint32_t c)
+{
+	return c < 0x20 || (c >= 0x7F && c <= 0x9F);
+}
+
+/* The byte span [*b, *e) of s without leading and trailing white space. */
+static void trim_span(const char *s, size_t *b, size_t *e)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	*b = *e = 0;
+	bool seen = false;
+	for (size_t i = 0, len; u[i]; i += len) {
+		uint32_t c = utf8_next(u + i, &len);
+		if (is_space(c))
+			continue;
+		if (!seen)
+			*b = i;
+		seen = true;
+		*e = i + len;
+	}
+	if (!seen)
+		*b = *e = strlen(s);
+}
+
+/* ---- email and password ----------------------------------------------- */
+
+static enum svc_result bad_email(char *out, struct svc_err *err, const char *msg)
+{
+	out[0] = '\0';
+	return svc_err_set(err, SVC_EINVAL, "email", "%s", msg);
+}
+
+enum svc_result gw_email_normalize(const char *in, char out[GW_EMAIL_BUF],
+				   struct svc_err *err)
+{
+	if (!svc_utf8_valid(in, strlen(in)))
+		return bad_email(out, err, "email must be valid UTF-8");
+	size_t b, e;
+	trim_span(in, &b, &e);
+	/* More bytes than 254 four-byte characters: too long whatever they are. */
+	if (e - b >= GW_EMAIL_BUF)
+		return bad_email(out, err, "email must be 3 to 254 characters long");
+	const unsigned char *u = (const unsigned char *)in;
+	size_t n = 0, chars = 0, ats = 0, local = 0;
+	for (size_t i = b, len; i < e; i += len) {
+		uint32_t c = utf8_next(u + i, &len);
+		if (is_space(c) || is_control(c))
+			return bad_email(out, err,
+					 "email must not contain spaces or control characters");
+		if (c == '@') {
+			ats++;
+			local = chars;
+		}
+		chars++;
+		for (size_t k = 0; k < len; k++) {
+			unsigned char ch = u[i + k];
+			out[n++] = (char)(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch);
+		}
+	}
+	out[n] = '\0';
+	if (chars < GW_EMAIL_MIN || chars > GW_EMAIL_MAX)
+		return bad_email(out, err, "email must be 3 to 254 characters long");
+	if (ats != 1)
+		return bad_email(out, err, "email must contain exactly one @");
+	if (local == 0 || local > GW_EMAIL_LOCAL_MAX)
+		return bad_email(out, err,
+				 "the part of the email before @ must be 1 to 64 characters long");
+	const char *domain = strchr(out, '@') + 1;
+	size_t dlen = strlen(domain);
+	if (!strchr(domain, '.') || domain[0] == '.' || domain[dlen - 1] == '.' ||
+	    strstr(domain, ".."))
+		return bad_email(out, err,
+				 "the domain of the email must have a dot between non-empty parts");
+	return SVC_OK;
+}
+
+enum svc_result gw_password_check(const char *password, const char *email,
+				  struct svc_err *err)
+{
+	if (!svc_utf8_valid(password, strlen(password)))
+		return svc_err_set(err, SVC_EINVAL, "password", "password must be valid UTF-8");
+	size_t n = svc_utf8_len(password);
+	if (n < GW_PASSWORD_MIN || n > GW_PASSWORD_MAX)
+		return svc_err_set(err, SVC_EUNPROCESSABLE, "password",
+				   "password must be %d to %d characters long", GW_PASSWORD_MIN,
+				   GW_PASSWORD_MAX);
+	size_t b, e;
+	trim_span(password, &b, &e);
+	if (b == e)
+		return svc_err_set(err, SVC_EUNPROCESSABLE, "password",
+				   "password must not be only white space");
+	if (email && e - b == strlen(email) && strncasecmp(password + b, email, e - b) == 0)
+		return svc_err_set(err, SVC_EUNPROCESSABLE, "password",
+				   "password must not be the same as the email");
+	return SVC_OK;
+}
+
+/* ---- tokens ----------------------------------------------------------- */
+
+int gw_base64url(const unsigned char *in, size_t n, char *out, size_t outsz)
+{
+	const int variant = sodium_base64_VARIANT_URLSAFE_NO_PADDING;
+	if (outsz > 0)
+		out[0] = '\0';
+	if (outsz < sodium_base64_ENCODED_LEN(n, variant))
+		return -1;
+	sodium_bin2base64(out, outsz, in, n, variant);
+	return (int)strlen(out);
+}
+
+bool gw_refresh_token_wellformed(const char *token)
+{
+	static const char alphabet[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	return strlen(token) == GW_REFRESH_LEN && strspn(token, alphabet) == GW_REFRESH_LEN;
+}
+
+void gw_token_hash(const char *token, char hash[GW_TOKEN_HASH_HEX])
+{
+	unsigned char digest[crypto_hash_sha256_BYTES];
+	crypto_hash_sha256(digest, (const unsigned char *)token, strlen(token));
+	svc_hex(digest, sizeof digest, hash);
+}
+
+int gw_refresh_token_new(char token[GW_REFRESH_LEN + 1], char hash[GW_TOKEN_HASH_HEX])
+{
+	unsigned char raw[GW_REFRESH_BYTES];
+	int rc = -1;
+	if (svc_random_bytes(raw, sizeof raw) == 0 &&
+	    gw_base64url(raw, sizeof raw, token, GW_REFRESH_LEN + 1) == GW_REFRESH_LEN) {
+		gw_token_hash(token, hash);
+		rc = 0;
+	}
+	sodium_memzero(raw, sizeof raw);
+	return rc;
+}
+
+/* ---- JSON ------------------------------------------------------------- */
+
+cJSON *gw_user_json(const struct gw_user *u)
+{
+	cJSON *o = cJSON_CreateObject();
+	if (!o || !cJSON_AddStringToObject(o, "id", u->id) ||
+	    !cJSON_AddStringToObject(o, "email", u->email) ||
+	    !cJSON_AddStringToObject(o, "created_at", u->created_at)) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
+cJSON *gw_token_response(const struct gw_user *u, const char *access_token,
+			 const char *refresh_token)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON *user = gw_user_json(u);
+	if (!o || !user) {
+		cJSON_Delete(o);
+		cJSON_Delete(user);
+		return NULL;
+	}
+	/* o owns user from here on. */
+	cJSON_AddItemToObject(o, "user", user);
+	if (!cJSON_AddStringToObject(o, "access_token", access_token) ||
+	    !cJSON_AddStringToObject(o, "token_type", "Bearer") ||
+	    !cJSON_AddNumberToObject(o, "expires_in", GW_ACCESS_TTL) ||
+	    !cJSON_AddStringToObject(o, "refresh_token", refresh_token) ||
+	    !cJSON_AddNumberToObject(o, "refresh_expires_in", GW_REFRESH_TTL)) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* ---- password hashing ------------------------------------------------- */
+
+#define PW_OPS crypto_pwhash_OPSLIMIT_INTERACTIVE
+#define PW_MEM crypto_pwhash_MEMLIMIT_INTERACTIVE
+
+_Static_assert(GW_PWHASH_BUF >= crypto_pwhash_STRBYTES, "hash buffer too small");
+
+static enum svc_result take_slot(struct gw_pwhash *h, struct svc_err *err)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += h->wait_ms / 1000;
+	until.tv_nsec += (h->wait_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	while (sem_timedwait(&h->slots, &until) != 0)
+		if (errno != EINTR)
+			return svc_err_set(err, SVC_EUNAVAIL, NULL,
+					   "too many sign-ins at once, try again shortly");
+	return SVC_OK;
+}
+
+static void give_slot(struct gw_pwhash *h)
+{
+	sem_post(&h->slots);
+}
+
+enum svc_result gw_pwhash_init(struct gw_pwhash *h, unsigned slots, long wait_ms,
+			       struct svc_err *err)
+{
+	memset(h, 0, sizeof *h);
+	if (sodium_init() < 0)
+		return svc_err_set(err, SVC_EINTERNAL, NULL, "libsodium failed to initialize");
+	if (sem_init(&h->slots, 0, slots ? slots : 1) != 0)
+		return svc_err_set(err, SVC_EINTERNAL, NULL, "sem_init: %s", strerror(errno));
+	h->wait_ms = wait_ms;
+	char pw[GW_REFRESH_LEN + 1], unused[GW_TOKEN_HASH_HEX];
+	if (gw_refresh_token_new(pw, unused) != 0) {
+		sem_destroy(&h->slots);
+		return svc_err_set(err, SVC_EINTERNAL, NULL, "no random bytes");
+	}
+	enum svc_result r = gw_pwhash_hash(h, pw, h->dummy, err);
+	sodium_memzero(pw, sizeof pw);
+	if (r != SVC_OK)
+		sem_destroy(&h->slots);
+	return r;
+}
+
+void gw_pwhash_cleanup(struct gw_pwhash *h)
+{
+	sem_destroy(&h->slots);
+}
+
+enum svc_result gw_pwhash_hash(struct gw_pwhash *h, const char *password,
+			       char out[GW_PWHASH_BUF], struct svc_err *err)
+{
+	enum svc_result r = take_slot(h, err);
+	if (r != SVC_OK)
+		return r;
+	/* crypto_pwhash_str makes Argon2id ("$argon2id$...") strings. */
+	int rc = crypto_pwhash_str(out, password, strlen(password), PW_OPS, PW_MEM);
+	give_slot(h);
+	if (rc != 0)
+		return svc_err_set(err, SVC_ENOMEM, NULL, "cannot hash password (out of memory)");
+	return SVC_OK;
+}
+
+enum svc_result gw_pwhash_verify(struct gw_pwhash *h, const char *stored,
+				 const char *password, bool *rehash, struct svc_err *err)
+{
+	*rehash = false;
+	enum svc_result r = take_slot(h, err);
+	if (r != SVC_OK)
+		return r;
+	int rc = crypto_pwhash_str_verify(stored ? stored : h->dummy, password,
+					  strlen(password));
+	give_slot(h);
+	if (rc != 0 || !stored)
+		return svc_err_set(err, SVC_EAUTH, NULL, "invalid email or password");
+	*rehash = crypto_pwhash_str_needs_rehash(stored, PW_OPS, PW_MEM) != 0;
+	return SVC_OK;
+}

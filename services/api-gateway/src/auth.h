@@ -1,0 +1,112 @@
+/* Account rules, no I/O: email normalization and checks, the password
+ * policy, password hashing (Argon2id, bounded concurrency), refresh-token
+ * text and its stored hash, and the JSON the account routes answer with. */
+#ifndef GW_AUTH_H
+#define GW_AUTH_H
+
+#include <semaphore.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "svc/result.h"
+
+#define GW_EMAIL_MIN 3   /* code points, after trimming */
+#define GW_EMAIL_MAX 254
+#define GW_EMAIL_LOCAL_MAX 64
+/* Bytes that hold any acceptable normalized email and its NUL. */
+#define GW_EMAIL_BUF (GW_EMAIL_MAX * 4 + 1)
+
+#define GW_PASSWORD_MIN 8 /* code points */
+#define GW_PASSWORD_MAX 128
+
+#define GW_ACCESS_TTL 900      /* seconds: 15 minutes */
+#define GW_REFRESH_TTL 604800  /* seconds: 7 days */
+#define GW_REFRESH_BYTES 32
+/* base64url of 32 bytes without padding. */
+#define GW_REFRESH_LEN 43
+/* Lowercase hex of the SHA-256 of a refresh token, and its NUL. */
+#define GW_TOKEN_HASH_HEX 65
+
+/* Password hash strings ("$argon2id$..."), libsodium's size. */
+#define GW_PWHASH_BUF 128
+
+/* An account as the API shows it. */
+struct gw_user {
+	char id[37];
+	char email[GW_EMAIL_BUF];
+	char created_at[40]; /* RFC 3339 UTC */
+};
+
+/* Trims ASCII white space around in, lowercases ASCII letters, and checks
+ * the result: 3..254 code points, exactly one '@', a local part of 1..64
+ * code points, a domain of dot-separated non-empty labels with at least
+ * one dot, no white space or control characters anywhere. Writes it to
+ * out (GW_EMAIL_BUF bytes). SVC_EINVAL with field "email" otherwise; out
+ * is then an empty string. in must be valid UTF-8. */
+enum svc_result gw_email_normalize(const char *in, char out[GW_EMAIL_BUF],
+				   struct svc_err *err);
+
+/* The policy for a new password: 8..128 code points, not only white
+ * space, not the account's (normalized) email in any letter case.
+ * SVC_EUNPROCESSABLE with field "password" and the rule in the message.
+ * password must be valid UTF-8. */
+enum svc_result gw_password_check(const char *password, const char *email,
+				  struct svc_err *err);
+
+/* base64url (RFC 4648 section 5) of in[0..n) without padding into out of
+ * outsz bytes. Returns the length written (NUL not counted), or -1 when
+ * out is too small (out is then left an empty string if outsz > 0). */
+int gw_base64url(const unsigned char *in, size_t n, char *out, size_t outsz);
+
+/* True when token has the shape of one we hand out: GW_REFRESH_LEN
+ * base64url characters. */
+bool gw_refresh_token_wellformed(const char *token);
+
+/* A fresh refresh token (GW_REFRESH_BYTES random bytes, base64url) into
+ * token, and the hash we store for it into hash. Returns 0 or -1. */
+int gw_refresh_token_new(char token[GW_REFRESH_LEN + 1], char hash[GW_TOKEN_HASH_HEX]);
+
+/* The stored form of a refresh token: lowercase hex SHA-256 of its text. */
+void gw_token_hash(const char *token, char hash[GW_TOKEN_HASH_HEX]);
+
+/* {"id","email","created_at"}. Caller frees with cJSON_Delete; NULL on OOM. */
+cJSON *gw_user_json(const struct gw_user *u);
+
+/* The register/login/refresh answer: {"user", "access_token",
+ * "token_type": "Bearer", "expires_in", "refresh_token",
+ * "refresh_expires_in"}. Caller frees with cJSON_Delete; NULL on OOM. */
+cJSON *gw_token_response(const struct gw_user *u, const char *access_token,
+			 const char *refresh_token);
+
+/* Argon2id password hashing (libsodium, INTERACTIVE limits). Each hash
+ * takes 64 MiB, so at most `slots` run at once; a caller waits for a slot
+ * up to wait_ms, then gets SVC_EUNAVAIL. Caller-owned: gw_pwhash_init,
+ * then gw_pwhash_cleanup. */
+struct gw_pwhash {
+	sem_t slots;
+	long wait_ms;
+	/* The hash of a random password, verified against when an email is
+	 * unknown so that the answer takes as long as for a wrong password. */
+	char dummy[GW_PWHASH_BUF];
+};
+
+/* Initializes libsodium (safe to call more than once) and h, computing the
+ * dummy hash. SVC_EINTERNAL/SVC_ENOMEM with a message on failure. */
+enum svc_result gw_pwhash_init(struct gw_pwhash *h, unsigned slots, long wait_ms,
+			       struct svc_err *err);
+void gw_pwhash_cleanup(struct gw_pwhash *h);
+
+/* Hashes password into out. */
+enum svc_result gw_pwhash_hash(struct gw_pwhash *h, const char *password,
+			       char out[GW_PWHASH_BUF], struct svc_err *err);
+
+/* Checks password against stored, or against the dummy hash when stored is
+ * NULL (and then always fails). SVC_OK on a match, with *rehash telling
+ * whether stored was made with other parameters; SVC_EAUTH on a mismatch;
+ * SVC_EUNAVAIL when no slot came free in time. */
+enum svc_result gw_pwhash_verify(struct gw_pwhash *h, const char *stored,
+				 const char *password, bool *rehash, struct svc_err *err);
+
+#endif

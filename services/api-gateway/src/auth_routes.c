@@ -1,0 +1,299 @@
+/* decode -> validate -> call -> encode, for the account routes */
+#include "auth_routes.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "auth.h"
+#include "auth_store.h"
+#include "svc/app.h"
+#include "svc/json.h"
+#include "svc/log.h"
+#include "svc/pg.h"
+#include "svc/util.h"
+
+/* Argon2id at INTERACTIVE limits takes 64 MiB a hash: two at once bound the
+ * memory; a request waits at most this long for its turn. */
+#define HASH_SLOTS 2
+#define HASH_WAIT_MS 10000
+
+/* Input strings are bounded by the body limit already; this only keeps the
+ * readers from judging lengths that the rules judge with better words. */
+#define ANY_LEN 65536
+
+/* One per process: set up before the server starts, read-only after. */
+static struct gw_pwhash pwhash;
+
+static const char *const credential_keys[] = {"email", "password", NULL};
+static const char *const refresh_keys[] = {"refresh_token", NULL};
+
+/* Answers err; failures of ours or of a dependency are logged. */
+static void fail(struct svc_req *req, struct svc_resp *resp, const struct svc_err *err)
+{
+	if (svc_result_http_status(err->code) >= 500)
+		svc_error(req->request_id, "%s %s: %s", req->method, req->path, err->message);
+	svc_resp_err(resp, err);
+}
+
+/* The generic refusal of a refresh token; the reason goes to the log only. */
+static void refuse_refresh(struct svc_req *req, struct svc_resp *resp, const char *reason)
+{
+	/* A reused token means that a copy of it is out there: a warning. */
+	svc_log(strstr(reason, "reused") ? SVC_LOG_WARN : SVC_LOG_INFO, req->request_id,
+		"refresh refused: %s", reason);
+	svc_resp_errf(resp, SVC_EAUTH, NULL, "invalid or expired refresh token");
+}
+
+/* Reads {"email","password"} (no other keys) and normalizes the email into
+ * email. On bad input answers it and returns false. *password is borrowed
+ * from the request body. */
+static bool credentials_of(struct svc_req *req, struct svc_resp *resp,
+			   char email[GW_EMAIL_BUF], const char **password)
+{
+	struct svc_err err = {0};
+	const char *email_in = NULL;
+	if (svc_json_only_keys(req->json, credential_keys, &err) != SVC_OK ||
+	    svc_json_string(req->json, "email", true, 0, ANY_LEN, &email_in, &err) != SVC_OK ||
+	    svc_json_string(req->json, "password", true, 0, ANY_LEN, password, &err) != SVC_OK ||
+	    gw_email_normalize(email_in, email, &err) != SVC_OK) {
+		svc_resp_err(resp, &err);
+		return false;
+	}
+	return true;
+}
+
+/* Reads {"refresh_token"} (no other keys). On bad input answers it and
+ * returns NULL; otherwise the token, borrowed from the request body. */
+static const char *refresh_token_of(struct svc_req *req, struct svc_resp *resp)
+{
+	struct svc_err err = {0};
+	const char *token = NULL;
+	if (svc_json_only_keys(req->json, refresh_keys, &err) != SVC_OK ||
+	    svc_json_string(req->json, "refresh_token", true, 0, ANY_LEN, &token, &err) !=
+		    SVC_OK) {
+		svc_resp_err(resp, &err);
+		return NULL;
+	}
+	return token;
+}
+
+/* A token pair on its way to the client. */
+struct pair {
+	char *access; /* signed JWT; pair_cleanup frees it */
+	char refresh[GW_REFRESH_LEN + 1];
+	char hash[GW_TOKEN_HASH_HEX]; /* what the store keeps of refresh */
+};
+
+static void pair_cleanup(struct pair *p)
+{
+	free(p->access);
+	p->access = NULL;
+}
+
+/* A fresh refresh token and its hash into p. */
+static enum svc_result pair_refresh(struct pair *p, struct svc_err *err)
+{
+	if (gw_refresh_token_new(p->refresh, p->hash) != 0)
+		return svc_err_set(err, SVC_EINTERNAL, NULL, "no random bytes for a refresh token");
+	return SVC_OK;
+}
+
+/* The access token for user_id into p. */
+static enum svc_result pair_sign(struct gw_ctx *ctx, const char *user_id, struct pair *p,
+				 struct svc_err *err)
+{
+	struct svc_claims c = {0};
+	snprintf(c.sub, sizeof c.sub, "%s", user_id);
+	snprintf(c.typ, sizeof c.typ, "access");
+	c.iat = time(NULL);
+	c.exp = c.iat + GW_ACCESS_TTL;
+	return svc_app_sign(ctx->app, &c, &p->access, err);
+}
+
+/* Ends a handler that issues a pair: the token response with status when
+ * err holds no error, else the error. Cleans up p. */
+static void answer(struct svc_req *req, struct svc_resp *resp, const struct svc_err *err,
+		   int status, const struct gw_user *u, struct pair *p)
+{
+	if (err->code != SVC_OK) {
+		fail(req, resp, err);
+	} else {
+		cJSON *body = gw_token_response(u, p->access, p->refresh);
+		if (body) {
+			svc_resp_header(resp, "Cache-Control", "no-store");
+			svc_resp_json(resp, status, body);
+		} else {
+			svc_resp_errf(resp, SVC_ENOMEM, NULL, "out of memory");
+		}
+	}
+	pair_cleanup(p);
+}
+
+static void h_register(struct svc_req *req, struct svc_resp *resp)
+{
+	struct gw_ctx *ctx = req->ctx;
+	struct svc_err err = {0};
+	const char *password = NULL;
+	char email[GW_EMAIL_BUF];
+	if (!credentials_of(req, resp, email, &password))
+		return;
+	if (gw_password_check(password, email, &err) != SVC_OK) {
+		svc_resp_err(resp, &err);
+		return;
+	}
+	char id[37], hash[GW_PWHASH_BUF];
+	struct pair pair = {0};
+	struct gw_user u = {.id = ""};
+	/* Everything that can fail without touching the database goes first, so
+	 * a failure leaves no account behind. */
+	if (svc_uuid_v4(id) != 0)
+		svc_err_set(&err, SVC_EINTERNAL, NULL, "no random bytes for an id");
+	else if (pair_sign(ctx, id, &pair, &err) == SVC_OK &&
+		 pair_refresh(&pair, &err) == SVC_OK &&
+		 gw_pwhash_hash(&pwhash, password, hash, &err) == SVC_OK &&
+		 gw_store_register(ctx->conninfo, id, email, hash, pair.hash, &u, &err) == SVC_OK)
+		svc_info(req->request_id, "registered user %s", u.id);
+	answer(req, resp, &err, 201, &u, &pair);
+}
+
+static void h_login(struct svc_req *req, struct svc_resp *resp)
+{
+	struct gw_ctx *ctx = req->ctx;
+	struct svc_err err = {0};
+	const char *password = NULL;
+	char email[GW_EMAIL_BUF];
+	if (!credentials_of(req, resp, email, &password))
+		return;
+	struct gw_user u;
+	struct pair pair = {0};
+	char stored[GW_PWHASH_BUF];
+	bool rehash = false;
+	enum svc_result r = gw_store_find_by_email(ctx->conninfo, email, &u, stored, &err);
+	if (r == SVC_OK || r == SVC_ENOTFOUND) {
+		svc_err_clear(&err);
+		/* An unknown email is checked against the dummy hash: the same
+		 * work and the same answer as a wrong password. */
+		r = gw_pwhash_verify(&pwhash, r == SVC_OK ? stored : NULL, password, &rehash,
+				     &err);
+	}
+	if (r == SVC_OK && rehash) {
+		char fresh[GW_PWHASH_BUF];
+		struct svc_err herr = {0};
+		if (gw_pwhash_hash(&pwhash, password, fresh, &herr) != SVC_OK ||
+		    gw_store_set_password_hash(ctx->conninfo, u.id, stored, fresh, &herr) != SVC_OK)
+			svc_warn(req->request_id, "rehash for user %s: %s", u.id, herr.message);
+	}
+	if (r == SVC_OK && pair_sign(ctx, u.id, &pair, &err) == SVC_OK &&
+	    pair_refresh(&pair, &err) == SVC_OK)
+		gw_store_open_family(ctx->conninfo, u.id, pair.hash, &err);
+	answer(req, resp, &err, 200, &u, &pair);
+}
+
+/* What a refresh hands to the rotation: the context in, the access token
+ * out. */
+struct issue {
+	struct gw_ctx *ctx;
+	struct pair *pair;
+};
+
+/* gw_issue_fn: signs the access token for the token's owner. */
+static enum svc_result issue_access(void *arg, const struct gw_user *u, struct svc_err *err)
+{
+	struct issue *is = arg;
+	return pair_sign(is->ctx, u->id, is->pair, err);
+}
+
+static void h_refresh(struct svc_req *req, struct svc_resp *resp)
+{
+	struct gw_ctx *ctx = req->ctx;
+	struct svc_err err = {0};
+	const char *token = refresh_token_of(req, resp);
+	if (!token)
+		return;
+	if (!gw_refresh_token_wellformed(token)) {
+		refuse_refresh(req, resp, "not a refresh token of ours");
+		return;
+	}
+	char old[GW_TOKEN_HASH_HEX];
+	gw_token_hash(token, old);
+	struct pair pair = {0};
+	struct issue is = {ctx, &pair};
+	struct gw_user u = {.id = ""};
+	if (pair_refresh(&pair, &err) == SVC_OK &&
+	    gw_store_rotate(ctx->conninfo, old, pair.hash, issue_access, &is, &u, &err) ==
+		    SVC_EAUTH) {
+		refuse_refresh(req, resp, err.message);
+		pair_cleanup(&pair);
+		return;
+	}
+	answer(req, resp, &err, 200, &u, &pair);
+}
+
+static void h_logout(struct svc_req *req, struct svc_resp *resp)
+{
+	struct gw_ctx *ctx = req->ctx;
+	struct svc_err err = {0};
+	const char *token = refresh_token_of(req, resp);
+	if (!token)
+		return;
+	/* A token we never issued has nothing to revoke: done all the same. */
+	if (gw_refresh_token_wellformed(token)) {
+		char hash[GW_TOKEN_HASH_HEX];
+		gw_token_hash(token, hash);
+		if (gw_store_revoke_family(ctx->conninfo, hash, &err) != SVC_OK) {
+			fail(req, resp, &err);
+			return;
+		}
+	}
+	svc_resp_raw(resp, 204, NULL, NULL, 0);
+}
+
+static void h_me(struct svc_req *req, struct svc_resp *resp)
+{
+	struct gw_ctx *ctx = req->ctx;
+	struct svc_err err = {0};
+	struct svc_claims who;
+	if (svc_app_auth(ctx->app, req, "access", &who, &err) != SVC_OK) {
+		svc_resp_err(resp, &err);
+		return;
+	}
+	struct gw_user u;
+	enum svc_result r = gw_store_user(ctx->conninfo, who.sub, &u, &err);
+	if (r == SVC_ENOTFOUND) {
+		svc_resp_errf(resp, SVC_EAUTH, NULL, "the account of this token does not exist");
+		return;
+	}
+	if (r != SVC_OK) {
+		fail(req, resp, &err);
+		return;
+	}
+	cJSON *body = gw_user_json(&u);
+	if (!body) {
+		svc_resp_errf(resp, SVC_ENOMEM, NULL, "out of memory");
+		return;
+	}
+	svc_resp_json(resp, 200, body);
+}
+
+int gw_auth_routes_register(struct svc_app *app, struct gw_ctx *ctx)
+{
+	struct svc_err err = {0};
+	if (gw_pwhash_init(&pwhash, HASH_SLOTS, HASH_WAIT_MS, &err) != SVC_OK) {
+		svc_error(NULL, "password hashing: %s", err.message);
+		return -1;
+	}
+	if (gw_store_migrate(ctx->conninfo, &err) != SVC_OK) {
+		svc_error(NULL, "auth migrations failed: %s", err.message);
+		return -1;
+	}
+	svc_app_ready_check(app, "postgres", svc_pg_ready_check, (void *)ctx->conninfo);
+	int rc = 0;
+	rc |= svc_app_route(app, "POST", "/api/auth/register", h_register, NULL, SVC_ROUTE_JSON);
+	rc |= svc_app_route(app, "POST", "/api/auth/login", h_login, NULL, SVC_ROUTE_JSON);
+	rc |= svc_app_route(app, "POST", "/api/auth/refresh", h_refresh, NULL, SVC_ROUTE_JSON);
+	rc |= svc_app_route(app, "POST", "/api/auth/logout", h_logout, NULL, SVC_ROUTE_JSON);
+	rc |= svc_app_route(app, "GET", "/api/auth/me", h_me, NULL, 0);
+	return rc;
+}
