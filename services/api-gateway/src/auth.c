@@ -142,17 +142,6 @@ enum svc_result gw_password_check(const char *password, const char *email,
 
 /* ---- tokens ----------------------------------------------------------- */
 
-int gw_base64url(const unsigned char *in, size_t n, char *out, size_t outsz)
-{
-	const int variant = sodium_base64_VARIANT_URLSAFE_NO_PADDING;
-	if (outsz > 0)
-		out[0] = '\0';
-	if (outsz < sodium_base64_ENCODED_LEN(n, variant))
-		return -1;
-	sodium_bin2base64(out, outsz, in, n, variant);
-	return (int)strlen(out);
-}
-
 bool gw_refresh_token_wellformed(const char *token)
 {
 	static const char alphabet[] =
@@ -171,11 +160,16 @@ int gw_refresh_token_new(char token[GW_REFRESH_LEN + 1], char hash[GW_TOKEN_HASH
 {
 	unsigned char raw[GW_REFRESH_BYTES];
 	int rc = -1;
-	if (svc_random_bytes(raw, sizeof raw) == 0 &&
-	    gw_base64url(raw, sizeof raw, token, GW_REFRESH_LEN + 1) == GW_REFRESH_LEN) {
+	char *text = svc_random_bytes(raw, sizeof raw) == 0 ? svc_b64url_encode(raw, sizeof raw)
+							       : NULL;
+	if (text && strlen(text) == GW_REFRESH_LEN) {
+		memcpy(token, text, GW_REFRESH_LEN + 1);
 		gw_token_hash(token, hash);
 		rc = 0;
 	}
+	if (text)
+		sodium_memzero(text, strlen(text));
+	free(text);
 	sodium_memzero(raw, sizeof raw);
 	return rc;
 }

@@ -55,11 +55,6 @@ enum svc_result gw_email_normalize(const char *in, char out[GW_EMAIL_BUF],
 enum svc_result gw_password_check(const char *password, const char *email,
 				  struct svc_err *err);
 
-/* base64url (RFC 4648 section 5) of in[0..n) without padding into out of
- * outsz bytes. Returns the length written (NUL not counted), or -1 when
- * out is too small (out is then left an empty string if outsz > 0). */
-int gw_base64url(const unsigned char *in, size_t n, char *out, size_t outsz);
-
 /* True when token has the shape of one we hand out: GW_REFRESH_LEN
  * base64url characters. */
 bool gw_refresh_token_wellformed(const char *token);

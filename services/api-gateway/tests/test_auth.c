@@ -202,37 +202,6 @@ static void password_length_counts_code_points(void **state)
 	free(pw);
 }
 
-static void expect_b64(const char *in, const char *want)
-{
-	char out[64];
-	int n = gw_base64url((const unsigned char *)in, strlen(in), out, sizeof out);
-	assert_int_equal(n, (int)strlen(want));
-	assert_string_equal(out, want);
-}
-
-static void base64url_encodes(void **state)
-{
-	(void)state;
-	/* RFC 4648 section 10, without padding. */
-	expect_b64("", "");
-	expect_b64("f", "Zg");
-	expect_b64("fo", "Zm8");
-	expect_b64("foo", "Zm9v");
-	expect_b64("foob", "Zm9vYg");
-	expect_b64("fooba", "Zm9vYmE");
-	expect_b64("foobar", "Zm9vYmFy");
-	/* The URL alphabet: '-' and '_' where base64 has '+' and '/'. */
-	const unsigned char hi[] = {0xfb, 0xff, 0xbf};
-	char out[8];
-	assert_int_equal(gw_base64url(hi, sizeof hi, out, sizeof out), 4);
-	assert_string_equal(out, "-_-_");
-	/* Too small an output is refused and left empty. */
-	char fits[9], tiny[8] = "junk";
-	assert_int_equal(gw_base64url((const unsigned char *)"foobar", 6, fits, sizeof fits), 8);
-	assert_int_equal(gw_base64url((const unsigned char *)"foobar", 6, tiny, sizeof tiny), -1);
-	assert_string_equal(tiny, "");
-}
-
 static void refresh_tokens(void **state)
 {
 	(void)state;
@@ -349,7 +318,6 @@ int main(void)
 		cmocka_unit_test(email_lengths_count_characters),
 		cmocka_unit_test(password_policy),
 		cmocka_unit_test(password_length_counts_code_points),
-		cmocka_unit_test(base64url_encodes),
 		cmocka_unit_test(refresh_tokens),
 		cmocka_unit_test(token_response_shape),
 		cmocka_unit_test(password_hashing),
