@@ -42,11 +42,11 @@ TOPICS=(task-created task-updated task-completed task-deleted reminder-due recur
 
 app_port()     { echo $((8080 + OFF + $1)); }
 dapr_http()    { echo $((3500 + OFF + $1 * 10)); }
-# The gRPC bases are the highest: an offset that would push them past 65535
-# (STACK_PORT_OFFSET 15535 and up) folds them 40000 lower instead.
-fold_port()    { local p=$1; [ "$p" -le 65535 ] || p=$((p - 40000)); echo "$p"; }
-dapr_grpc()    { fold_port $((50001 + OFF + $1)); }
-dapr_int()     { fold_port $((50101 + OFF + $1)); }
+# Every port stays below the kernel's ephemeral range (32768 and up) for the
+# dev and test offsets: an outgoing connection could hold a port up there
+# at the moment a sidecar wants to listen on it.
+dapr_grpc()    { echo $((3502 + OFF + $1 * 10)); }
+dapr_int()     { echo $((3503 + OFF + $1 * 10)); }
 dapr_metrics() { echo $((9190 + OFF + $1)); }
 dapr_public()  { echo $((3501 + OFF + $1 * 10)); }
 
