@@ -180,3 +180,27 @@ def test_two_task_services_starting_at_once_migrate_once():
 
 def _alive(procs):
     return all(p.poll() is None for p, _ in procs)
+
+
+def test_published_events_are_cleaned_up_after_their_retention():
+    user = new_user()
+    t = request("POST", GATEWAY + "/api/tasks", {"title": "short-lived event"}, auth(user)).json()
+    published = "SELECT count(*) FROM tasks.outbox WHERE aggregate_id = :'p1' AND published_at IS NOT NULL"
+    assert eventually(lambda: psql(published, t["id"]) == [["1"]], timeout=30)
+    time.sleep(1.5)
+    # A second instance with a one-second retention sweeps at start.
+    port = free_port()
+    env = {"PATH": os.environ["PATH"], "HOST": "127.0.0.1", "PORT": str(port),
+           "DATABASE_URL": database_url(), "OUTBOX_RETENTION_SECONDS": "1",
+           "DAPR_HTTP_ENDPOINT": os.environ["TASK_SERVICE_DAPR_URL"]}
+    with open(os.path.join(os.environ["STACK_RUN"], "logs", f"cleanup-{port}.log"), "w") as log:
+        proc = subprocess.Popen([os.path.join(BIN, "task-service")], env=env, stdout=log,
+                                stderr=subprocess.STDOUT)
+        try:
+            gone = "SELECT count(*) FROM tasks.outbox WHERE aggregate_id = :'p1'"
+            assert eventually(lambda: psql(gone, t["id"]) == [["0"]], timeout=30)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+    # The task itself is untouched.
+    assert request("GET", GATEWAY + "/api/tasks/" + t["id"], None, auth(user)).status == 200
