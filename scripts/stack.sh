@@ -44,8 +44,13 @@ TOPICS=(task-created task-updated task-completed task-deleted reminder-due recur
 
 app_port()     { echo $((8080 + OFF + $1)); }
 dapr_http()    { echo $((3500 + OFF + $1 * 10)); }
-dapr_grpc()    { echo $((50001 + OFF + $1)); }
-dapr_int()     { echo $((50101 + OFF + $1)); }
+# The sidecars' gRPC ports sit at 50001+ and 50101+; an offset that would
+# push them past 65535 moves them to 4001+ and 4101+ (plus the offset), in
+# the offset's own block like every other port.
+GRPC_BASE=50001
+if ((GRPC_BASE + 100 + OFF + ${#SERVICES[@]} > 65535)); then GRPC_BASE=4001; fi
+dapr_grpc()    { echo $((GRPC_BASE + OFF + $1)); }
+dapr_int()     { echo $((GRPC_BASE + 100 + OFF + $1)); }
 dapr_metrics() { echo $((9190 + OFF + $1)); }
 dapr_public()  { echo $((3501 + OFF + $1 * 10)); }
 
