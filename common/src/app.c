@@ -460,8 +460,8 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 
 static void print_route(void *arg, const char *method, const char *pattern)
 {
-	printf("%s %s\n", method, pattern);
 	(void)arg;
+	printf("%s %s\n", method, pattern);
 }
 
 int svc_app_run(struct svc_app *app)

@@ -9,8 +9,9 @@
  * (2.2 adds evhttp_set_newreqcb), and past its own limit it answers with an
  * HTML page of its own, so that limit sits at this fixed, generous bound.
  * The cost: a refused body below it is held in memory while it arrives.
- * Past it libevent reads and drops the body (lingering close), then answers
- * its own 413 page, so the client still sees a 413 and not a reset. */
+ * Past it libevent answers its own 413 page: for a Content-Length body after
+ * reading and dropping it (lingering close), so the client sees the 413 and
+ * not a reset connection; for a chunked one at once. */
 #ifndef SVC_HTTP_H
 #define SVC_HTTP_H
 

@@ -16,6 +16,7 @@ void gw_edge_init(struct gw_edge *e, struct svc_config *cfg, struct svc_app *app
 		  const struct svc_redis_addr *redis)
 {
 	memset(e, 0, sizeof *e);
+	atomic_init(&e->unchecked_until, 0);
 	e->app = app;
 	e->redis = redis;
 	e->limits.addr = svc_config_long(cfg, "RATE_LIMIT_ADDR_PER_MIN", "600", 0, 100000000);
