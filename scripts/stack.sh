@@ -44,13 +44,11 @@ TOPICS=(task-created task-updated task-completed task-deleted reminder-due recur
 
 app_port()     { echo $((8080 + OFF + $1)); }
 dapr_http()    { echo $((3500 + OFF + $1 * 10)); }
-# The sidecars' gRPC ports sit at 50001+ and 50101+; an offset that would
-# push them past 65535 moves them to 4001+ and 4101+ (plus the offset), in
-# the offset's own block like every other port.
-GRPC_BASE=50001
-if ((GRPC_BASE + 100 + OFF + ${#SERVICES[@]} > 65535)); then GRPC_BASE=4001; fi
-dapr_grpc()    { echo $((GRPC_BASE + OFF + $1)); }
-dapr_int()     { echo $((GRPC_BASE + 100 + OFF + $1)); }
+# Every port stays below the kernel's ephemeral range (32768 and up) for the
+# dev and test offsets: an outgoing connection could hold a port up there
+# at the moment a sidecar wants to listen on it.
+dapr_grpc()    { echo $((3502 + OFF + $1 * 10)); }
+dapr_int()     { echo $((3503 + OFF + $1 * 10)); }
 dapr_metrics() { echo $((9190 + OFF + $1)); }
 dapr_public()  { echo $((3501 + OFF + $1 * 10)); }
 
