@@ -7,6 +7,8 @@
 #   scripts/stack.sh stop|start NAME   one process of a running stack
 #                                      (postgres, redis, kafka, a service,
 #                                      or <service>-daprd): outage drills
+#   scripts/stack.sh service-env NAME  the environment a service runs with
+#                                      (KEY=VALUE lines), to run another copy
 #
 # STACK_PROFILE=dev (make up) or test (make test) picks the ports and the
 # data folder (.run/<profile>), so a test stack never touches a running dev
@@ -180,6 +182,25 @@ service_env() { # service_env INDEX -> prints KEY=VALUE lines for env
   echo "REDIS_HOST=127.0.0.1"
   echo "REDIS_PORT=$REDIS_PORT"
   echo "LOG_LEVEL=${LOG_LEVEL:-info}"
+  # The gateway keeps its production rate limits in dev; test stacks send
+  # hundreds of requests a minute from one address and one user.
+  if [ "$i" -eq 0 ] && [ "$PROFILE" != dev ]; then
+    echo "RATE_LIMIT_ADDR_PER_MIN=1000000"
+    echo "RATE_LIMIT_AUTH_PER_MIN=1000000"
+    echo "RATE_LIMIT_USER_PER_MIN=1000000"
+  fi
+}
+
+cmd_service_env() {
+  local i
+  for i in "${!SERVICES[@]}"; do
+    if [ "${1:-}" = "${SERVICES[$i]}" ]; then
+      [ -s "$RUN/secrets/pg-password" ] || { log "no stack secrets in $RUN: start it first"; exit 1; }
+      service_env "$i"
+      return 0
+    fi
+  done
+  log "no such service: ${1:-}"; exit 2
 }
 
 start_service() {
@@ -329,5 +350,6 @@ case "${1:-}" in
   status) cmd_status ;;
   logs) cmd_logs ;;
   env) cmd_env ;;
-  *) echo "usage: $0 up|down|status|logs|env|stop NAME|start NAME" >&2; exit 2 ;;
+  service-env) cmd_service_env "${2:-}" ;;
+  *) echo "usage: $0 up|down|status|logs|env|stop NAME|start NAME|service-env NAME" >&2; exit 2 ;;
 esac

@@ -70,7 +70,32 @@ struct svc_app {
 	struct event *sig_term, *sig_int, *drain_timer;
 	long long drain_deadline;
 	bool shutting_down;
+	bool print_routes;
 };
+
+/* True when the process's own command line holds flag as one argument. */
+static bool cmdline_has(const char *flag)
+{
+	FILE *f = fopen("/proc/self/cmdline", "r");
+	if (!f)
+		return false;
+	char arg[256];
+	size_t n = 0;
+	bool found = false;
+	int c;
+	while (!found && (c = fgetc(f)) != EOF) {
+		if (c != '\0') {
+			if (n < sizeof arg - 1)
+				arg[n++] = (char)c;
+			continue;
+		}
+		arg[n] = '\0';
+		found = strcmp(arg, flag) == 0;
+		n = 0;
+	}
+	fclose(f);
+	return found;
+}
 
 struct svc_app *svc_app_new(const char *name, struct svc_config *cfg, void *ctx)
 {
@@ -87,7 +112,9 @@ struct svc_app *svc_app_new(const char *name, struct svc_config *cfg, void *ctx)
 	if (svc_log_level_parse(level, &lvl) != 0)
 		svc_config_fail(cfg, "LOG_LEVEL must be debug, info, warn or error, got \"%s\"",
 				level);
-	svc_log_init(name, lvl);
+	/* The route list owns stdout then; only errors join it. */
+	app->print_routes = cmdline_has("--print-routes");
+	svc_log_init(name, app->print_routes ? SVC_LOG_ERROR : lvl);
 
 	snprintf(app->host, sizeof app->host, "%s", svc_config_str(cfg, "HOST", "127.0.0.1"));
 	app->opts.host = app->host;
@@ -127,6 +154,11 @@ int svc_app_route(struct svc_app *app, const char *method, const char *pattern,
 		  svc_handler fn, void *arg, int flags)
 {
 	return svc_http_route(app->http, method, pattern, fn, arg, flags);
+}
+
+void svc_app_filter(struct svc_app *app, svc_filter_fn fn, void *arg)
+{
+	svc_http_set_filter(app->http, fn, arg);
 }
 
 void svc_app_ready_check(struct svc_app *app, const char *name, svc_ready_fn fn, void *arg)
@@ -426,6 +458,12 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 		event_base_loopbreak(app->base);
 }
 
+static void print_route(void *arg, const char *method, const char *pattern)
+{
+	(void)arg;
+	printf("%s %s\n", method, pattern);
+}
+
 int svc_app_run(struct svc_app *app)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -437,7 +475,13 @@ int svc_app_run(struct svc_app *app)
 			     SVC_ROUTE_INLINE | SVC_ROUTE_QUIET);
 	rc |= svc_http_route(app->http, "GET", "/dapr/subscribe", h_subscribe, app,
 			     SVC_ROUTE_INLINE);
-	if (rc != 0 || svc_http_listen(app->http) != 0)
+	if (rc != 0)
+		return 1;
+	if (app->print_routes) {
+		svc_http_routes(app->http, print_route, NULL);
+		return fflush(stdout) == 0 ? 0 : 1;
+	}
+	if (svc_http_listen(app->http) != 0)
 		return 1;
 	if (app->use_jwt) {
 		if (pthread_create(&app->key_thread, NULL, key_loader, app) != 0)

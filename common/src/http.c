@@ -8,6 +8,8 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/queue.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -49,6 +51,8 @@ struct svc_http {
 	struct svc_http_opts opts;
 	struct route *routes;
 	size_t nroutes;
+	svc_filter_fn filter;
+	void *filter_arg;
 
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -250,9 +254,19 @@ static bool is_json_type(const char *ct)
 	return n == 16 && strncasecmp(ct, "application/json", 16) == 0;
 }
 
-/* Runs in a worker (or inline on the loop for INLINE routes). */
+static bool is_inline(const struct job *j)
+{
+	return j->route && (j->route->flags & SVC_ROUTE_INLINE);
+}
+
+/* Runs in a worker (or on the loop for INLINE routes, and for answers known
+ * before any handler when no filter is set). */
 static void run_job(struct job *j)
 {
+	struct svc_http *h = j->http;
+	if (h->filter && !is_inline(j) &&
+	    h->filter(h->filter_arg, &j->req, &j->resp) == SVC_FILTER_DONE)
+		return;
 	if (j->has_pre) {
 		svc_resp_err(&j->resp, &j->pre);
 		return;
@@ -382,6 +396,12 @@ static int fill_request(struct job *j, struct evhttp_request *evreq)
 			evhttp_clear_headers(&qs);
 		}
 	}
+	struct evhttp_connection *evcon = evhttp_request_get_connection(evreq);
+	char *peer = NULL;
+	ev_uint16_t peer_port = 0;
+	if (evcon)
+		evhttp_connection_get_peer(evcon, &peer, &peer_port);
+	snprintf(j->req.peer, sizeof j->req.peer, "%s", peer ? peer : "");
 	struct evkeyvalq *in = evhttp_request_get_input_headers(evreq);
 	for (struct evkeyval *kv = in->tqh_first; kv; kv = kv->next.tqe_next)
 		if (kv_push(&j->req.headers, &j->req.nheaders, kv->key, strlen(kv->key),
@@ -471,22 +491,22 @@ static void on_request(struct evhttp_request *evreq, void *arg)
 		}
 	}
 	if (!j->route) {
+		/* The router's own answer; it wins over anything found before. */
 		if (path_known)
-			svc_resp_errf(&j->resp, SVC_EMETHOD, NULL, "method %s not allowed here",
-				      j->method);
+			svc_err_set(&j->pre, SVC_EMETHOD, NULL, "method %s not allowed here",
+				    j->method);
 		else
-			svc_resp_errf(&j->resp, SVC_ENOTFOUND, NULL, "no route for %s %s",
-				      j->method, j->req.path);
-		finish(j);
-		return;
-	}
-	if (!j->has_pre && (j->route->flags & SVC_ROUTE_JSON) &&
-	    !is_json_type(svc_req_header(&j->req, "Content-Type"))) {
+			svc_err_set(&j->pre, SVC_ENOTFOUND, NULL, "no route for %s %.200s",
+				    j->method, j->req.path);
+		j->has_pre = true;
+	} else if (!j->has_pre && (j->route->flags & SVC_ROUTE_JSON) &&
+		   !is_json_type(svc_req_header(&j->req, "Content-Type"))) {
 		svc_err_set(&j->pre, SVC_EMEDIA, NULL,
 			    "Content-Type must be application/json");
 		j->has_pre = true;
 	}
-	if (j->route->flags & SVC_ROUTE_INLINE || j->has_pre) {
+	/* Without a filter, an answer known already needs no worker. */
+	if (is_inline(j) || (j->has_pre && !h->filter)) {
 		run_job(j);
 		finish(j);
 		return;
@@ -519,10 +539,12 @@ struct svc_http *svc_http_new(struct event_base *base, const struct svc_http_opt
 	h->done_ev = event_new(base, -1, 0, on_done, h);
 	if (!h->evhttp || !h->done_ev)
 		goto fail;
-	/* evhttp's own limit answers with an HTML page, so it sits well above
-	 * ours: bodies up to 8x the limit get our JSON 413. */
-	size_t hard = o->max_body * 8 > (64u << 20) ? (64u << 20) : o->max_body * 8;
-	evhttp_set_max_body_size(h->evhttp, (ev_ssize_t)hard);
+	/* evhttp's own limit answers with an HTML page: see SVC_HTTP_HARD_BODY
+	 * in http.h for why it is a fixed bound far above ours. */
+	if (h->opts.max_body > SVC_HTTP_HARD_BODY)
+		h->opts.max_body = SVC_HTTP_HARD_BODY;
+	evhttp_set_max_body_size(h->evhttp, (ev_ssize_t)SVC_HTTP_HARD_BODY);
+	evhttp_set_flags(h->evhttp, EVHTTP_SERVER_LINGERING_CLOSE);
 	evhttp_set_max_headers_size(h->evhttp, 64 * 1024);
 	evhttp_set_timeout(h->evhttp, 60);
 	evhttp_set_allowed_methods(h->evhttp, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
@@ -554,6 +576,33 @@ int svc_http_listen(struct svc_http *h)
 		h->nthreads++;
 	}
 	return 0;
+}
+
+int svc_http_port(const struct svc_http *h)
+{
+	if (!h->sock)
+		return 0;
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+	if (getsockname(evhttp_bound_socket_get_fd(h->sock), (struct sockaddr *)&ss, &len) != 0)
+		return 0;
+	if (ss.ss_family == AF_INET)
+		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	if (ss.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	return 0;
+}
+
+void svc_http_set_filter(struct svc_http *h, svc_filter_fn fn, void *arg)
+{
+	h->filter = fn;
+	h->filter_arg = arg;
+}
+
+void svc_http_routes(const struct svc_http *h, svc_route_visit_fn fn, void *arg)
+{
+	for (size_t i = 0; i < h->nroutes; i++)
+		fn(arg, h->routes[i].method, h->routes[i].pattern);
 }
 
 void svc_http_stop_accepting(struct svc_http *h)

@@ -123,9 +123,18 @@ def stack(*args):
                    timeout=300, capture_output=True)
 
 
+def stack_service_env(name):
+    """The environment the stack runs service name with (a dict), from
+    scripts/stack.sh service-env."""
+    out = subprocess.run([os.path.join(ROOT, "scripts", "stack.sh"), "service-env", name],
+                         capture_output=True, text=True, check=True, timeout=30)
+    return dict(line.split("=", 1) for line in out.stdout.splitlines() if "=" in line)
+
+
 def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
     import socket
-    with socket.socket() as s:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
@@ -156,3 +165,13 @@ def register(email=None, password=PASSWORD):
 
 def bearer(token):
     return {"Authorization": "Bearer " + token}
+
+
+def print_routes(name):
+    """The (METHOD, pattern) routes the service binary registers, from its
+    --print-routes (run with the stack's environment for it)."""
+    env = {**stack_service_env(name), "PORT": str(free_port())}
+    out = subprocess.run([os.path.join(BIN, name), "--print-routes"], env=env,
+                         capture_output=True, text=True, check=True, timeout=60)
+    return {tuple(line.split(" ", 1)) for line in out.stdout.splitlines()
+            if line.split(" ", 1)[0].isupper() and " /" in line}

@@ -8,7 +8,13 @@
  *   MAX_BODY_BYTES (65536), DAPR_HTTP_ENDPOINT (http://127.0.0.1:3500),
  *   DAPR_TIMEOUT_MS (5000), DAPR_API_TOKEN, PUBSUB_NAME (pubsub),
  *   SECRET_STORE (secretstore), JWT_SECRET_NAME (jwt-signing-key),
- *   SHUTDOWN_GRACE_MS (10000). */
+ *   SHUTDOWN_GRACE_MS (10000).
+ *
+ * Every service binary run with --print-routes prints its routes, one
+ * "METHOD /pattern" line each, and exits 0 from svc_app_run without
+ * listening (svc_app reads its own command line, so main needs no code for
+ * it). What main does before svc_app_run (config checks, migrations) still
+ * happens, so it needs the service's usual environment. */
 #ifndef SVC_APP_H
 #define SVC_APP_H
 
@@ -34,6 +40,9 @@ const char *svc_app_pubsub(const struct svc_app *app);
 /* Routes, as svc_http_route. May be called before svc_app_run only. */
 int svc_app_route(struct svc_app *app, const char *method, const char *pattern,
 		  svc_handler fn, void *arg, int flags);
+
+/* The service's filter before routing, as svc_http_set_filter. */
+void svc_app_filter(struct svc_app *app, svc_filter_fn fn, void *arg);
 
 /* A dependency /readyz checks; runs on a worker thread, must be bounded. */
 typedef enum svc_result (*svc_ready_fn)(void *arg, struct svc_err *err);

@@ -1,7 +1,17 @@
 /* The HTTP server every service runs: evhttp on the loop thread for I/O,
  * a pool of worker threads for handlers (which may block on Postgres, Redis
  * or the sidecar, each with a timeout), routing with path parameters, a body
- * size limit, strict JSON bodies, request ids, metrics and an access log. */
+ * size limit, strict JSON bodies, request ids, metrics and an access log.
+ *
+ * Request bodies: up to opts.max_body bytes reach the handler; a larger one
+ * up to SVC_HTTP_HARD_BODY is read whole and refused with our JSON 413.
+ * libevent 2.1 has no hook between reading a request's headers and its body
+ * (2.2 adds evhttp_set_newreqcb), and past its own limit it answers with an
+ * HTML page of its own, so that limit sits at this fixed, generous bound.
+ * The cost: a refused body below it is held in memory while it arrives.
+ * Past it libevent answers its own 413 page: for a Content-Length body after
+ * reading and dropping it (lingering close), so the client sees the 413 and
+ * not a reset connection; for a chunked one at once. */
 #ifndef SVC_HTTP_H
 #define SVC_HTTP_H
 
@@ -14,6 +24,9 @@
 
 struct event_base;
 struct svc_http;
+
+/* Bodies up to this size get our JSON 413; see the comment above. */
+#define SVC_HTTP_HARD_BODY ((size_t)32 << 20)
 
 struct svc_kv {
 	char *name;
@@ -36,6 +49,7 @@ struct svc_req {
 	size_t body_len;
 	cJSON *json;      /* the parsed body for SVC_ROUTE_JSON routes */
 	char request_id[65];
+	char peer[64]; /* the connection's peer address, e.g. "127.0.0.1" */
 	void *ctx; /* the service's context, from svc_http_opts */
 	void *arg; /* the route's argument */
 };
@@ -46,7 +60,7 @@ struct svc_resp {
 	char *body; /* owned; freed by the server */
 	size_t body_len;
 	char content_type[64];
-	struct svc_kv headers[8];
+	struct svc_kv headers[12];
 	size_t nheaders;
 };
 
@@ -80,6 +94,33 @@ void svc_http_free(struct svc_http *h);
 int svc_http_route(struct svc_http *h, const char *method, const char *pattern,
 		   svc_handler fn, void *arg, int flags);
 
+/* The port bound by svc_http_listen (useful when opts.port was 0), or 0. */
+int svc_http_port(const struct svc_http *h);
+
+/* The filter: the service's own code before routing, on the lines of
+ * nginx's access phase. It runs once per request on a worker thread (so it
+ * may block, bounded by a timeout), after routing decided and before
+ * anything is answered: req->route is the matched pattern, or NULL when no
+ * route matched, and the router's 404/405, the body limit's 413, the
+ * Content-Type check's 415 and a bad query's 400 all come after it. Requests
+ * matched by SVC_ROUTE_INLINE routes (probes, metrics) never leave the loop
+ * thread and skip it. req->json is not parsed yet.
+ *
+ * It may add headers with svc_resp_header: they stay on whatever answer
+ * follows, error answers included. It returns SVC_FILTER_NEXT to go on, or
+ * SVC_FILTER_DONE after filling resp (svc_resp_err, svc_resp_raw, ...) to
+ * answer the request itself; the handler then never runs. */
+enum svc_filter_result { SVC_FILTER_NEXT, SVC_FILTER_DONE };
+typedef enum svc_filter_result (*svc_filter_fn)(void *arg, struct svc_req *req,
+						struct svc_resp *resp);
+/* One filter per server (a second call replaces the first); set it before
+ * svc_http_listen. arg is borrowed for the server's life. */
+void svc_http_set_filter(struct svc_http *h, svc_filter_fn fn, void *arg);
+
+/* Calls fn once per registered route, in registration order. */
+typedef void (*svc_route_visit_fn)(void *arg, const char *method, const char *pattern);
+void svc_http_routes(const struct svc_http *h, svc_route_visit_fn fn, void *arg);
+
 /* Closes the listening socket; in-flight requests still complete. */
 void svc_http_stop_accepting(struct svc_http *h);
 /* Requests accepted and not yet answered. */
@@ -99,7 +140,7 @@ void svc_resp_raw(struct svc_resp *resp, int status, const char *content_type,
 void svc_resp_err(struct svc_resp *resp, const struct svc_err *err);
 void svc_resp_errf(struct svc_resp *resp, enum svc_result code, const char *field,
 		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-/* Copies name and value; at most 8 headers. */
+/* Copies name and value; at most 12 headers (more are dropped). */
 void svc_resp_header(struct svc_resp *resp, const char *name, const char *value);
 
 /* Matches path against pattern; on success fills params (caller frees with

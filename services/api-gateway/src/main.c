@@ -2,6 +2,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "edge.h"
+#include "openapi.h"
 #include "routes.h"
 #include "svc/app.h"
 #include "svc/log.h"
@@ -23,16 +25,20 @@ int main(void)
 	ctx.redis.host = svc_config_str(&cfg, "REDIS_HOST", "127.0.0.1");
 	ctx.redis.port = (int)svc_config_long(&cfg, "REDIS_PORT", "6379", 1, 65535);
 	ctx.conninfo = svc_config_str(&cfg, "DATABASE_URL", NULL);
+	struct gw_edge edge;
+	gw_edge_init(&edge, &cfg, app, &ctx.redis);
+	int rc = 1;
 	if (svc_config_check(&cfg, "api-gateway") != 0) {
-		svc_app_free(app);
-		return 2;
+		rc = 2;
+		goto out;
 	}
 	svc_app_use_jwt(app);
-	if (gw_routes_register(app, &ctx) != 0) {
-		svc_app_free(app);
-		return 1;
-	}
-	int rc = svc_app_run(app);
+	svc_app_filter(app, gw_edge_filter, &edge);
+	if (gw_routes_register(app, &ctx) != 0 || gw_openapi_register(app) != 0)
+		goto out;
+	rc = svc_app_run(app);
+out:
 	svc_app_free(app);
+	gw_edge_cleanup(&edge);
 	return rc;
 }
