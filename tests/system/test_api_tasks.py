@@ -328,6 +328,7 @@ def test_bad_create_and_patch_bodies_change_nothing():
         (dict(body={"title": "x", "status": "completed"}), 400, "status"),
         (dict(body={"title": "x", "user_id": "someone"}), 400, "user_id"),
         (dict(body={"title": "x", "notes": "x" * 100000}), 413, None),
+        (dict(body={"title": "x", "notes": "x" * (2 << 20)}), 413, None),
         (dict(raw=b'{"title":"x"}', headers={"Content-Type": "text/plain"}), 415, None),
     ]
     for method, path in [("POST", "/api/tasks"), ("PATCH", f"/api/tasks/{t['id']}")]:
