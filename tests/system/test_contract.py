@@ -126,3 +126,20 @@ def test_a_created_task_matches_the_task_schema():
     r = request("POST", GATEWAY + "/api/tasks", {"title": "schema check"}, auth(new_user()))
     assert r.status == 201, r.body
     jsonschema.validate(r.json(), schema, cls=jsonschema.Draft202012Validator)
+
+
+def test_the_rest_and_event_task_schemas_agree():
+    """The API's Task and the events' task snapshot are the same object:
+    the same fields, the same required ones, the same types."""
+    import json
+    with open(os.path.join(ROOT, "proto", "events", "task.schema.json")) as f:
+        event = json.load(f)
+    rest = SPEC["components"]["schemas"]["Task"]
+    assert set(rest["properties"]) == set(event["properties"])
+    assert set(rest["required"]) == set(event["required"])
+    for name, prop in event["properties"].items():
+        want = prop.get("type", "enum" if "enum" in prop else None)
+        got = rest["properties"][name].get("type", "enum" if "enum" in rest["properties"][name]
+                                           else None)
+        assert (sorted(want) if isinstance(want, list) else want) == \
+            (sorted(got) if isinstance(got, list) else got), name
