@@ -137,9 +137,17 @@ def test_the_rest_and_event_task_schemas_agree():
     rest = SPEC["components"]["schemas"]["Task"]
     assert set(rest["properties"]) == set(event["properties"])
     assert set(rest["required"]) == set(event["required"])
+    def resolved(prop):
+        while "$ref" in prop:
+            prop = SPEC["components"]["schemas"][prop["$ref"].rsplit("/", 1)[1]]
+        return prop
+
+    def kind(prop):
+        prop = resolved(prop)
+        if "enum" in prop:
+            return ("enum", tuple(sorted(prop["enum"])))
+        t = prop.get("type")
+        return tuple(sorted(t)) if isinstance(t, list) else t
+
     for name, prop in event["properties"].items():
-        want = prop.get("type", "enum" if "enum" in prop else None)
-        got = rest["properties"][name].get("type", "enum" if "enum" in rest["properties"][name]
-                                           else None)
-        assert (sorted(want) if isinstance(want, list) else want) == \
-            (sorted(got) if isinstance(got, list) else got), name
+        assert kind(prop) == kind(rest["properties"][name]), name
