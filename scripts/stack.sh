@@ -6,7 +6,9 @@
 #   scripts/stack.sh up|down|status|logs|env
 #   scripts/stack.sh stop|start NAME   one process of a running stack
 #                                      (postgres, redis, kafka, a service,
-#                                      or <service>-daprd): outage drills
+#                                      or <service>-daprd): outage drills;
+#                                      <service>-2 is a second replica with
+#                                      its own sidecar (same app id)
 #   scripts/stack.sh service-env NAME  the environment a service runs with
 #                                      (KEY=VALUE lines), to run another copy
 #
@@ -42,15 +44,19 @@ GATEWAY_PORT=$((8080 + OFF))
 SERVICES=(api-gateway task-service ai-agent reminder-service recurrence-service notifier)
 TOPICS=(task-created task-updated task-completed task-deleted reminder-due recurring-task-generated)
 
-app_port()     { echo $((8080 + OFF + $1)); }
-dapr_http()    { echo $((3500 + OFF + $1 * 10)); }
+# REP=2 picks the ports of a second replica of a service (stack.sh start
+# <service>-2): apps 10 below, sidecars 60 above, metrics 10 below.
+REP=1
+rep_shift() { [ "$REP" -eq 1 ] && echo 0 || echo "$1"; }
+app_port()     { echo $((8080 + OFF + $1 - $(rep_shift 10))); }
+dapr_http()    { echo $((3500 + OFF + $1 * 10 + $(rep_shift 60))); }
 # Every port stays below the kernel's ephemeral range (32768 and up) for the
 # dev and test offsets: an outgoing connection could hold a port up there
 # at the moment a sidecar wants to listen on it.
-dapr_grpc()    { echo $((3502 + OFF + $1 * 10)); }
-dapr_int()     { echo $((3503 + OFF + $1 * 10)); }
-dapr_metrics() { echo $((9190 + OFF + $1)); }
-dapr_public()  { echo $((3501 + OFF + $1 * 10)); }
+dapr_grpc()    { echo $((3502 + OFF + $1 * 10 + $(rep_shift 60))); }
+dapr_int()     { echo $((3503 + OFF + $1 * 10 + $(rep_shift 60))); }
+dapr_metrics() { echo $((9190 + OFF + $1 - $(rep_shift 10))); }
+dapr_public()  { echo $((3501 + OFF + $1 * 10 + $(rep_shift 60))); }
 
 log() { echo "stack[$PROFILE]: $*" >&2; }
 
@@ -204,12 +210,13 @@ cmd_service_env() {
 }
 
 start_service() {
-  local i=$1 name=${SERVICES[$1]}
+  local i=$1 name=${SERVICES[$1]} proc=${SERVICES[$1]}
+  [ "$REP" -eq 1 ] || proc="$name-$REP"
   local envs=()
   while IFS= read -r line; do envs+=("$line"); done < <(service_env "$i")
-  start "$name" env "${envs[@]}" "$BIN/$name"
+  start "$proc" env "${envs[@]}" "$BIN/$name"
   local daprd; daprd=$("$ROOT/scripts/build-daprd.sh")
-  (cd "$RUN" && start "$name-daprd" env DAPR_HOST_IP=127.0.0.1 \
+  (cd "$RUN" && start "$proc-daprd" env DAPR_HOST_IP=127.0.0.1 \
       TODO_KAFKA_BROKERS="127.0.0.1:$KAFKA_PORT" TODO_REDIS_ADDR="127.0.0.1:$REDIS_PORT" \
       TODO_SECRETS_FILE="$RUN/secrets/dapr-secrets.json" \
       "$daprd" --mode standalone --app-id "$name" --app-port "$(app_port "$i")" \
@@ -275,8 +282,8 @@ cmd_down() {
   [ -d "$PIDS" ] || return 0
   local s
   # Sidecars first (no new deliveries), then apps, then infrastructure.
-  for s in "${SERVICES[@]}"; do stop_one "$s-daprd"; done
-  for s in "${SERVICES[@]}"; do stop_one "$s"; done
+  for s in "${SERVICES[@]}"; do stop_one "$s-2-daprd"; stop_one "$s-daprd"; done
+  for s in "${SERVICES[@]}"; do stop_one "$s-2"; stop_one "$s"; done
   stop_one kafka
   stop_one redis
   stop_one postgres
@@ -319,6 +326,10 @@ cmd_env() {
     local v; v=$(echo "${SERVICES[$i]}" | tr 'a-z-' 'A-Z_')
     echo "${v}_URL=http://127.0.0.1:$(app_port "$i")"
     echo "${v}_DAPR_URL=http://127.0.0.1:$(dapr_http "$i")"
+    REP=2
+    echo "${v}_2_URL=http://127.0.0.1:$(app_port "$i")"
+    echo "${v}_2_DAPR_URL=http://127.0.0.1:$(dapr_http "$i")"
+    REP=1
   done
 }
 
@@ -331,6 +342,7 @@ cmd_start_one() {
     kafka) start_kafka ;;
     *)
       local i
+      case "$name" in *-2|*-2-daprd) REP=2; name=${name%-daprd}; name=${name%-2} ;; esac
       for i in "${!SERVICES[@]}"; do
         if [ "$name" = "${SERVICES[$i]}" ] || [ "$name" = "${SERVICES[$i]}-daprd" ]; then
           start_service "$i"
