@@ -7,6 +7,8 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include <sodium.h>
+
 void svc_buf_init(struct svc_buf *b, size_t cap)
 {
 	memset(b, 0, sizeof *b);
@@ -143,6 +145,13 @@ void svc_hex(const unsigned char *in, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
+static void uuid_format(unsigned char b[16], char out[37])
+{
+	char h[33];
+	svc_hex(b, 16, h);
+	snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", h, h + 8, h + 12, h + 16, h + 20);
+}
+
 int svc_uuid_v4(char out[37])
 {
 	unsigned char b[16];
@@ -150,10 +159,21 @@ int svc_uuid_v4(char out[37])
 		return -1;
 	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
 	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-	char h[33];
-	svc_hex(b, 16, h);
-	snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", h, h + 8, h + 12, h + 16, h + 20);
+	uuid_format(b, out);
 	return 0;
+}
+
+void svc_uuid_derive(const char *name, char out[37])
+{
+	unsigned char b[16];
+	crypto_generichash_state st;
+	crypto_generichash_init(&st, NULL, 0, sizeof b);
+	crypto_generichash_update(&st, (const unsigned char *)"todo:", 5);
+	crypto_generichash_update(&st, (const unsigned char *)name, strlen(name));
+	crypto_generichash_final(&st, b, sizeof b);
+	b[6] = (unsigned char)((b[6] & 0x0f) | 0x80);
+	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+	uuid_format(b, out);
 }
 
 bool svc_uuid_valid(const char *s)

@@ -79,6 +79,20 @@ static void rfc3339(void **state)
 		assert_int_equal(svc_time_parse_rfc3339(bad[i], NULL), -1);
 }
 
+static void derived_uuid(void **state)
+{
+	(void)state;
+	char a[37], b[37], c[37];
+	svc_uuid_derive("reminder:6f1c2d4e-0000-4000-8000-000000000001:1795309445000", a);
+	svc_uuid_derive("reminder:6f1c2d4e-0000-4000-8000-000000000001:1795309445000", b);
+	svc_uuid_derive("reminder:6f1c2d4e-0000-4000-8000-000000000001:1795309446000", c);
+	assert_string_equal(a, b);
+	assert_string_not_equal(a, c);
+	assert_true(svc_uuid_valid(a));
+	assert_int_equal(a[14], '8'); /* version 8 */
+	assert_true(strchr("89ab", a[19]) != NULL);
+}
+
 static void b64url(void **state)
 {
 	(void)state;
@@ -107,6 +121,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(rfc3339),
 		cmocka_unit_test(b64url),
+		cmocka_unit_test(derived_uuid),
 		cmocka_unit_test(buffer_cap),
 		cmocka_unit_test(json_escape),
 		cmocka_unit_test(uuids),

@@ -33,6 +33,10 @@ char *svc_buf_take(struct svc_buf *b, size_t *len);
 int svc_random_bytes(void *out, size_t n);
 /* Writes a random RFC 4122 version 4 UUID (36 chars + NUL) to out[37]. */
 int svc_uuid_v4(char out[37]);
+/* A UUID derived from name (version 8, RFC 9562: BLAKE2b of "todo:" + name,
+ * truncated, with the version and variant bits set). The same name always
+ * gives the same id: an event made twice keeps one event_id. */
+void svc_uuid_derive(const char *name, char out[37]);
 /* True if s is a canonical lowercase or uppercase UUID. */
 bool svc_uuid_valid(const char *s);
 /* Lowercase hex of n bytes into out (2n+1 bytes). */
