@@ -1,5 +1,3 @@
-#include <sodium.h>
-
 #include "svc/app.h"
 
 #include <errno.h>
@@ -14,6 +12,7 @@
 
 #include <event2/event.h>
 #include <event2/thread.h>
+#include <sodium.h>
 
 #include "svc/json.h"
 #include "svc/log.h"
