@@ -7,7 +7,9 @@
 
 #include "relay.h"
 #include "svc/app.h"
+#include "svc/json.h"
 #include "svc/log.h"
+#include "svc/util.h"
 #include "task.h"
 #include "task_store.h"
 
@@ -81,6 +83,18 @@ static void h_change(struct svc_req *req, struct svc_resp *resp)
 		.body = req->json,
 		.if_match = svc_req_header(req, "If-Match"),
 	};
+	for (size_t i = 0; i < req->nquery; i++) {
+		/* ?series=all on DELETE ends the task's recurring series. */
+		if (c.op == TSK_OP_DELETE && strcmp(req->query[i].name, "series") == 0 &&
+		    strcmp(req->query[i].value, "all") == 0 && !c.all_series) {
+			c.all_series = true;
+			continue;
+		}
+		svc_resp_errf(resp, SVC_EINVAL, req->query[i].name,
+			      "unknown query parameter '%.40s'%s", req->query[i].name,
+			      c.op == TSK_OP_DELETE ? " (DELETE takes series=all)" : "");
+		return;
+	}
 	struct tsk_record rec;
 	bool changed = false;
 	struct svc_err err = {0};
@@ -142,6 +156,61 @@ static void h_tags(struct svc_req *req, struct svc_resp *resp)
 	reply_text(resp, r, &err, json);
 }
 
+/* The services allowed to create occurrences for a user. */
+static bool may_make_occurrences(const struct svc_claims *who)
+{
+	return strcmp(who->sub, "recurrence-service") == 0;
+}
+
+/* POST /internal/series/{series_id}/occurrences, service token only:
+ * {"user_id", "occurrence_at", "task": {fields as for create}}. 201 with
+ * the new task, or 200 with the one made before for that occurrence. */
+static void h_occurrence(struct svc_req *req, struct svc_resp *resp)
+{
+	static const char *const keys[] = {"user_id", "occurrence_at", "task", NULL};
+	struct tsk_ctx *ctx = req->ctx;
+	struct svc_claims who;
+	struct svc_err err = {0};
+	if (svc_app_auth(ctx->app, req, "service", &who, &err) != SVC_OK) {
+		svc_resp_err(resp, &err);
+		return;
+	}
+	if (!may_make_occurrences(&who)) {
+		svc_resp_errf(resp, SVC_EFORBIDDEN, NULL, "%s may not create occurrences", who.sub);
+		return;
+	}
+	const char *series = svc_req_param(req, "series_id");
+	const char *user = NULL, *at = NULL;
+	const cJSON *task = cJSON_GetObjectItemCaseSensitive(req->json, "task");
+	cJSON *fields = NULL;
+	struct tsk_record rec = {0};
+	bool created = false;
+	if (!svc_uuid_valid(series)) {
+		svc_err_set(&err, SVC_ENOTFOUND, NULL, "series not found");
+	} else if (svc_json_only_keys(req->json, keys, &err) == SVC_OK &&
+		   svc_json_string(req->json, "user_id", true, 1, 63, &user, &err) == SVC_OK &&
+		   svc_json_string(req->json, "occurrence_at", true, 20, 40, &at, &err) == SVC_OK) {
+		if (svc_time_parse_rfc3339(at, NULL) != 0)
+			svc_err_set(&err, SVC_EINVAL, "occurrence_at",
+				    "occurrence_at must be an RFC 3339 date-time");
+		else if (!cJSON_IsObject(task))
+			svc_err_set(&err, SVC_EINVAL, "task", "task must be an object");
+		else if (tsk_merge(NULL, task, &fields, &err) == SVC_OK)
+			tsk_store_occurrence(ctx->conninfo, user, series, at, fields, &rec, &created,
+					     &err);
+	}
+	cJSON_Delete(fields);
+	if (!rec.json) {
+		if (svc_result_http_status(err.code) >= 500)
+			svc_error(req->request_id, "occurrence: %s", err.message);
+		svc_resp_err(resp, &err);
+		return;
+	}
+	if (created)
+		tsk_relay_kick(ctx->relay);
+	reply_task(resp, created ? 201 : 200, &rec);
+}
+
 int tsk_routes_register(struct svc_app *app)
 {
 	int rc = 0;
@@ -157,5 +226,7 @@ int tsk_routes_register(struct svc_app *app)
 	rc |= svc_app_route(app, "POST", "/api/tasks/{id}/reopen", h_change,
 			    (void *)(long)TSK_OP_REOPEN, 0);
 	rc |= svc_app_route(app, "GET", "/api/tags", h_tags, NULL, 0);
+	rc |= svc_app_route(app, "POST", "/internal/series/{series_id}/occurrences", h_occurrence,
+			    NULL, SVC_ROUTE_JSON);
 	return rc;
 }

@@ -12,8 +12,11 @@
 #include "svc/json.h"
 #include "svc/util.h"
 
-static const char *const fields[] = {"title", "description", "priority", "tags", "due_at",
-				     "remind_at", "remind_before_minutes", "rrule", NULL};
+/* The fields a client sets, in the order tsk_merge returns them. */
+static const char *const fields[] = {
+	"title", "description", "priority", "tags", "due_at", "remind_at",
+	"remind_before_minutes", "rrule", "time_zone", "recur_from", NULL,
+};
 
 static bool blank(const char *s)
 {
@@ -121,6 +124,22 @@ enum svc_result tsk_rrule_check(const char *rrule, char *out, size_t n, struct s
 	return SVC_OK;
 }
 
+bool tsk_time_zone_valid(const char *name)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, ical_quiet);
+	size_t n = strlen(name);
+	if (n == 0 || n > 64 || strstr(name, "..") || name[0] == '/')
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = name[i];
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      c == '/' || c == '_' || c == '-' || c == '+'))
+			return false;
+	}
+	return strcmp(name, "UTC") == 0 || icaltimezone_get_builtin_timezone(name) != NULL;
+}
+
 /* Reads an optional timestamp member into out (a string or null). */
 static enum svc_result read_time(const cJSON *v, const char *name, cJSON **out,
 				 struct svc_err *err)
@@ -167,6 +186,10 @@ static cJSON *start_from(const cJSON *base)
 				c = cJSON_CreateString("");
 			else if (strcmp(fields[i], "priority") == 0)
 				c = cJSON_CreateString("medium");
+			else if (strcmp(fields[i], "time_zone") == 0)
+				c = cJSON_CreateString("UTC");
+			else if (strcmp(fields[i], "recur_from") == 0)
+				c = cJSON_CreateString("due");
 			else
 				c = cJSON_CreateNull();
 		}
@@ -240,6 +263,24 @@ static enum svc_result merge_into(cJSON *m, const cJSON *body, bool create, stru
 			rule = cJSON_CreateString(norm);
 		}
 		if ((r = put(m, "rrule", rule, err)))
+			return r;
+	}
+
+	if ((v = cJSON_GetObjectItemCaseSensitive(body, "time_zone"))) {
+		if (!cJSON_IsNull(v) && (!cJSON_IsString(v) || !tsk_time_zone_valid(v->valuestring)))
+			return svc_err_set(err, SVC_EINVAL, "time_zone",
+					   "time_zone must be an IANA time zone, e.g. Europe/Berlin");
+		if ((r = put(m, "time_zone", cJSON_CreateString(cJSON_IsNull(v) ? "UTC" : v->valuestring),
+			     err)))
+			return r;
+	}
+	if ((v = cJSON_GetObjectItemCaseSensitive(body, "recur_from"))) {
+		if (!cJSON_IsNull(v) && (!cJSON_IsString(v) || (strcmp(v->valuestring, "due") != 0 &&
+								strcmp(v->valuestring, "completion") != 0)))
+			return svc_err_set(err, SVC_EINVAL, "recur_from",
+					   "recur_from must be due or completion");
+		if ((r = put(m, "recur_from",
+			     cJSON_CreateString(cJSON_IsNull(v) ? "due" : v->valuestring), err)))
 			return r;
 	}
 

@@ -25,7 +25,7 @@
  * current snapshot) and returns the task's editable fields after the
  * change, normalized:
  *   {"title", "description", "priority", "tags": [...], "due_at",
- *    "remind_at", "remind_before_minutes", "rrule"}
+ *    "remind_at", "remind_before_minutes", "rrule", "time_zone", "recur_from"}
  * (null where unset; remind_at is null when remind_before_minutes decides
  * it). *out: caller frees with cJSON_Delete. Errors: SVC_EINVAL naming the
  * field for unknown fields, wrong types, bad lengths or formats;
@@ -39,6 +39,10 @@ enum svc_result tsk_merge(const cJSON *base, const cJSON *body, cJSON **out,
  * libical; on success writes the rule without the prefix to out[n]. */
 enum svc_result tsk_rrule_check(const char *rrule, char *out, size_t n,
 				struct svc_err *err);
+
+/* True for an IANA time zone name this machine knows (tzdata), e.g.
+ * Europe/Berlin, and for UTC. */
+bool tsk_time_zone_valid(const char *name);
 
 /* What differs between two snapshots, as {"field": {"old": .., "new": ..}},
  * ignoring version and updated_at. NULL when nothing did (or on OOM, which

@@ -71,6 +71,21 @@ static const struct svc_migration migrations[] = {
 	 "  USING gin ((title || ' ' || description) gin_trgm_ops);"
 	 "CREATE INDEX tasks_series ON tasks.tasks (series_id) WHERE series_id IS NOT NULL;"
 	 "CREATE INDEX outbox_sent ON tasks.outbox (published_at) WHERE published_at IS NOT NULL;"},
+	{3, "recurring series: time zone, counting from completion, occurrences",
+	 "ALTER TABLE tasks.tasks"
+	 "  ADD COLUMN time_zone text NOT NULL DEFAULT 'UTC' CHECK (char_length(time_zone) <= 64),"
+	 "  ADD COLUMN recur_from text NOT NULL DEFAULT 'due'"
+	 "    CHECK (recur_from IN ('due', 'completion')),"
+	 "  ADD COLUMN occurrence_at timestamptz;"
+	 /* Exactly one task per (series, occurrence time), however often
+	  * recurrence-service asks. */
+	 "CREATE UNIQUE INDEX tasks_series_occurrence ON tasks.tasks (series_id, occurrence_at)"
+	 "  WHERE occurrence_at IS NOT NULL;"
+	 "CREATE TABLE tasks.ended_series ("
+	 "  series_id uuid PRIMARY KEY,"
+	 "  user_id text NOT NULL,"
+	 "  ended_at timestamptz NOT NULL DEFAULT now()"
+	 ");"},
 };
 
 /* The API's and the events' view of a task row (alias t). */
@@ -79,7 +94,8 @@ static const struct svc_migration migrations[] = {
 	" 'description', t.description, 'status', t.status, 'priority', t.priority," \
 	" 'tags', t.tags, 'due_at', t.due_at, 'remind_at', t.remind_at," \
 	" 'remind_before_minutes', t.remind_before_minutes," \
-	" 'rrule', t.rrule, 'series_id', t.series_id, 'created_at', t.created_at," \
+	" 'rrule', t.rrule, 'series_id', t.series_id, 'occurrence_at', t.occurrence_at," \
+	" 'recur_from', t.recur_from, 'time_zone', t.time_zone, 'created_at', t.created_at," \
 	" 'updated_at', t.updated_at, 'completed_at', t.completed_at," \
 	" 'version', t.version)::text, t.version"
 
@@ -100,6 +116,9 @@ static enum svc_result oom(struct svc_err *err)
 	return svc_err_set(err, SVC_ENOMEM, NULL, "out of memory");
 }
 
+static enum svc_result lock_series(struct svc_pg *pg, const char *series_id,
+				   struct svc_err *err);
+
 /* Takes row 0 of res (snapshot, version) into out. */
 static enum svc_result take_record(const PGresult *res, struct tsk_record *out,
 				   struct svc_err *err)
@@ -117,10 +136,11 @@ enum svc_result tsk_store_migrate(const char *conninfo, struct svc_err *err)
 
 /* Appends the event for a task change to the outbox, inside the caller's
  * transaction. task is the snapshot and changes the diff (may be NULL);
- * both are borrowed. */
+ * both are borrowed. A task-deleted event also says whether the deletion
+ * ends the task's recurring series. */
 static enum svc_result outbox_add(struct svc_pg *pg, const char *topic, const char *task_id,
 				  const char *user_id, const cJSON *task, const cJSON *changes,
-				  struct svc_err *err)
+				  bool ends_series, struct svc_err *err)
 {
 	char event_id[37], now[40];
 	svc_uuid_v4(event_id);
@@ -135,6 +155,12 @@ static enum svc_result outbox_add(struct svc_pg *pg, const char *topic, const ch
 	/* svc_event_build takes ownership of t and c. */
 	cJSON *ce = svc_event_build(event_id, topic, "task-service", task_id, user_id, now,
 				    "task", t, c);
+	if (ce && strcmp(topic, "task-deleted") == 0 &&
+	    !cJSON_AddBoolToObject(cJSON_GetObjectItemCaseSensitive(ce, "data"), "ends_series",
+				   ends_series)) {
+		cJSON_Delete(ce);
+		ce = NULL;
+	}
 	char *payload = ce ? cJSON_PrintUnformatted(ce) : NULL;
 	cJSON_Delete(ce);
 	if (!payload)
@@ -148,9 +174,9 @@ static enum svc_result outbox_add(struct svc_pg *pg, const char *topic, const ch
 	return r;
 }
 
-/* The write parameters $3..$10 for the fields tsk_merge produced. */
+/* The write parameters $3..$12 for the fields tsk_merge produced. */
 struct write_params {
-	const char *p[10];
+	const char *p[12];
 	struct svc_buf tags;
 	char before[24];
 };
@@ -182,6 +208,8 @@ static enum svc_result write_params_init(struct write_params *w, const char *id,
 	w->p[7] = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(f, "remind_at"));
 	w->p[8] = w->before[0] ? w->before : NULL;
 	w->p[9] = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(f, "rrule"));
+	w->p[10] = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(f, "time_zone"));
+	w->p[11] = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(f, "recur_from"));
 	return SVC_OK;
 }
 
@@ -204,11 +232,12 @@ enum svc_result tsk_store_create(const char *conninfo, const char *user_id,
 	PGresult *res = NULL;
 	r = svc_pg_query(pg,
 			 "INSERT INTO tasks.tasks AS t (id, user_id, title, description, priority,"
-			 " tags, due_at, remind_at, remind_before_minutes, rrule, series_id)"
+			 " tags, due_at, remind_at, remind_before_minutes, rrule, series_id,"
+			 " time_zone, recur_from)"
 			 " VALUES ($1, $2, $3, $4, $5, $6::text[], $7::timestamptz, " REMIND_AT_SQL
-			 ", $9::integer, $10, CASE WHEN $10::text IS NOT NULL THEN $1::uuid END)"
-			 " RETURNING " SNAPSHOT_SQL,
-			 10, w.p, &res, err);
+			 ", $9::integer, $10, CASE WHEN $10::text IS NOT NULL THEN $1::uuid END,"
+			 " $11, $12) RETURNING " SNAPSHOT_SQL,
+			 12, w.p, &res, err);
 	if (r == SVC_OK) {
 		r = take_record(res, out, err);
 		PQclear(res);
@@ -217,7 +246,7 @@ enum svc_result tsk_store_create(const char *conninfo, const char *user_id,
 	if (r == SVC_OK && svc_json_parse(out->json, strlen(out->json), &task, err) != SVC_OK)
 		r = svc_err_set(err, SVC_EINTERNAL, NULL, "bad snapshot from store");
 	if (r == SVC_OK)
-		r = outbox_add(pg, "task-created", id, user_id, task, NULL, err);
+		r = outbox_add(pg, "task-created", id, user_id, task, NULL, false, err);
 	cJSON_Delete(task);
 	if (r == SVC_OK)
 		r = svc_pg_commit(pg, err);
@@ -226,6 +255,100 @@ enum svc_result tsk_store_create(const char *conninfo, const char *user_id,
 		tsk_record_cleanup(out);
 	}
 done:
+	svc_buf_cleanup(&w.tags);
+	return r;
+}
+
+enum svc_result tsk_store_occurrence(const char *conninfo, const char *user_id,
+				     const char *series_id, const char *occurrence_at,
+				     const cJSON *fields, struct tsk_record *out, bool *created,
+				     struct svc_err *err)
+{
+	memset(out, 0, sizeof *out);
+	*created = false;
+	struct svc_pg *pg = svc_pg_thread(conninfo);
+	if (!pg)
+		return oom(err);
+	char id[37];
+	svc_uuid_v4(id);
+	struct write_params w;
+	enum svc_result r = write_params_init(&w, id, user_id, fields, err);
+	const char *p[14];
+	memcpy(p, w.p, sizeof w.p);
+	p[12] = series_id;
+	p[13] = occurrence_at;
+	PGresult *res = NULL;
+	cJSON *task = NULL;
+	if (r != SVC_OK || (r = svc_pg_begin(pg, err)) != SVC_OK)
+		goto done;
+	if ((r = lock_series(pg, series_id, err)) != SVC_OK)
+		goto fail;
+	/* A series is one user's: another user's series id is as unknown as a
+	 * missing one. */
+	const char *own[] = {series_id, user_id};
+	r = svc_pg_query(pg,
+			 "SELECT EXISTS (SELECT 1 FROM tasks.tasks WHERE series_id = $1"
+			 " AND user_id <> $2), EXISTS (SELECT 1 FROM tasks.ended_series"
+			 " WHERE series_id = $1)",
+			 2, own, &res, err);
+	if (r != SVC_OK)
+		goto fail;
+	bool foreign = PQgetvalue(res, 0, 0)[0] == 't';
+	bool ended = PQgetvalue(res, 0, 1)[0] == 't';
+	PQclear(res);
+	res = NULL;
+	if (foreign) {
+		r = svc_err_set(err, SVC_ENOTFOUND, NULL, "series not found");
+		goto fail;
+	}
+	if (ended) {
+		r = svc_err_set(err, SVC_ECONFLICT, NULL, "the series has ended");
+		goto fail;
+	}
+	r = svc_pg_query(pg,
+			 "INSERT INTO tasks.tasks AS t (id, user_id, title, description, priority,"
+			 " tags, due_at, remind_at, remind_before_minutes, rrule, series_id,"
+			 " time_zone, recur_from, occurrence_at)"
+			 " VALUES ($1, $2, $3, $4, $5, $6::text[], $7::timestamptz, " REMIND_AT_SQL
+			 ", $9::integer, $10, $13::uuid, $11, $12, $14::timestamptz)"
+			 " ON CONFLICT (series_id, occurrence_at) WHERE occurrence_at IS NOT NULL"
+			 " DO NOTHING RETURNING " SNAPSHOT_SQL,
+			 14, p, &res, err);
+	if (r != SVC_OK)
+		goto fail;
+	if (PQntuples(res) == 0) {
+		/* Made before: answer with it, change nothing. */
+		PQclear(res);
+		res = NULL;
+		const char *q[] = {series_id, occurrence_at, user_id};
+		r = svc_pg_query(pg,
+				 "SELECT " SNAPSHOT_SQL " FROM tasks.tasks t WHERE t.series_id = $1"
+				 " AND t.occurrence_at = $2::timestamptz AND t.user_id = $3",
+				 3, q, &res, err);
+		if (r == SVC_OK && PQntuples(res) == 1)
+			r = take_record(res, out, err);
+		else if (r == SVC_OK)
+			r = svc_err_set(err, SVC_ENOTFOUND, NULL, "series not found");
+		svc_pg_rollback(pg);
+		goto done;
+	}
+	if ((r = take_record(res, out, err)) != SVC_OK)
+		goto fail;
+	if (svc_json_parse(out->json, strlen(out->json), &task, err) != SVC_OK) {
+		r = svc_err_set(err, SVC_EINTERNAL, NULL, "bad snapshot from store");
+		goto fail;
+	}
+	if ((r = outbox_add(pg, "task-created", id, user_id, task, NULL, false, err)) != SVC_OK ||
+	    (r = svc_pg_commit(pg, err)) != SVC_OK)
+		goto fail;
+	*created = true;
+	goto done;
+fail:
+	svc_pg_rollback(pg);
+	tsk_record_cleanup(out);
+done:
+	PQclear(res);
+	cJSON_Delete(task);
 	svc_buf_cleanup(&w.tags);
 	return r;
 }
@@ -295,6 +418,57 @@ static const char *simple_sql(enum tsk_op op)
 	}
 }
 
+/* Serializes everything done to one series inside a transaction: creating
+ * an occurrence and ending the series. */
+static enum svc_result lock_series(struct svc_pg *pg, const char *series_id,
+				   struct svc_err *err)
+{
+	const char *p[] = {series_id};
+	return svc_pg_query(pg, "SELECT pg_advisory_xact_lock(hashtext('tasks-series:' || $1))",
+			    1, p, NULL, err);
+}
+
+/* After deleting task (its last snapshot) with ?series=all: records that its
+ * series has ended, so no occurrence is made any more, and deletes the
+ * series' other pending tasks, each with its task-deleted event. Completed
+ * occurrences stay as history. */
+static enum svc_result end_series(struct svc_pg *pg, const char *user_id, const char *id,
+				  const cJSON *task, struct svc_err *err)
+{
+	const char *series =
+		cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(task, "series_id"));
+	if (!series)
+		return SVC_OK;
+	const char *p[] = {series, user_id, id};
+	PGresult *res = NULL;
+	enum svc_result r = lock_series(pg, series, err);
+	if (r == SVC_OK)
+		r = svc_pg_query(pg,
+				 "INSERT INTO tasks.ended_series (series_id, user_id) VALUES ($1, $2)"
+				 " ON CONFLICT DO NOTHING",
+				 2, p, NULL, err);
+	if (r == SVC_OK)
+		r = svc_pg_query(pg,
+				 "DELETE FROM tasks.tasks AS t WHERE t.series_id = $1 AND t.user_id = $2"
+				 " AND t.status = 'pending' AND t.id <> $3 RETURNING " SNAPSHOT_SQL
+				 ", t.id",
+				 3, p, &res, err);
+	if (r != SVC_OK)
+		return r;
+	for (int i = 0; i < PQntuples(res) && r == SVC_OK; i++) {
+		const char *json = PQgetvalue(res, i, 0);
+		cJSON *gone = NULL;
+		if (svc_json_parse(json, strlen(json), &gone, err) != SVC_OK)
+			r = svc_err_set(err, SVC_EINTERNAL, NULL, "bad snapshot from store");
+		else
+			r = outbox_add(pg, "task-deleted", PQgetvalue(res, i, 2), user_id, gone, NULL,
+				       true, err);
+		cJSON_Delete(gone);
+	}
+	PQclear(res);
+	return r;
+}
+
 /* Inside the transaction, with old locked: makes the change, fills out and
  * writes the event. *changed false means roll back and answer old. */
 static enum svc_result apply(struct svc_pg *pg, const char *user_id, const char *id,
@@ -319,9 +493,10 @@ static enum svc_result apply(struct svc_pg *pg, const char *user_id, const char 
 				   " remind_at = " REMIND_AT_SQL ", remind_before_minutes = $9::integer,"
 				   " rrule = $10, series_id = CASE WHEN $10::text IS NULL THEN t.series_id"
 				   " ELSE coalesce(t.series_id, t.id) END,"
+				   " time_zone = $11, recur_from = $12,"
 				   " updated_at = now(), version = t.version + 1"
 				   " WHERE t.id = $1 AND t.user_id = $2 RETURNING " SNAPSHOT_SQL,
-				   10, w.p, out, &now, err);
+				   12, w.p, out, &now, err);
 	} else {
 		const char *p[] = {id, user_id};
 		r = snapshot_query(pg, simple_sql(c->op), 2, p, out, &now, err);
@@ -344,7 +519,9 @@ static enum svc_result apply(struct svc_pg *pg, const char *user_id, const char 
 			goto done; /* nothing changed: no event, no new version */
 		}
 	}
-	r = outbox_add(pg, topic, id, user_id, now, changes, err);
+	r = outbox_add(pg, topic, id, user_id, now, changes, c->all_series, err);
+	if (r == SVC_OK && c->op == TSK_OP_DELETE && c->all_series)
+		r = end_series(pg, user_id, id, now, err);
 	*changed = r == SVC_OK;
 done:
 	svc_buf_cleanup(&w.tags);

@@ -28,6 +28,17 @@ enum svc_result tsk_store_create(const char *conninfo, const char *user_id,
 				 const cJSON *fields, struct tsk_record *out,
 				 struct svc_err *err);
 
+/* Creates the task for occurrence_at of series_id (fields as tsk_merge
+ * produced them, borrowed) with its task-created event, unless that
+ * occurrence exists already: then out is the existing task and *created is
+ * false. One task per (series, occurrence), however often it is asked for.
+ * SVC_ENOTFOUND when the series has tasks of another user; SVC_ECONFLICT
+ * when the series has ended (deleted with ?series=all). */
+enum svc_result tsk_store_occurrence(const char *conninfo, const char *user_id,
+				     const char *series_id, const char *occurrence_at,
+				     const cJSON *fields, struct tsk_record *out, bool *created,
+				     struct svc_err *err);
+
 /* The task if it exists and belongs to user_id; otherwise SVC_ENOTFOUND
  * (another user's task is as missing as a missing one). */
 enum svc_result tsk_store_get(const char *conninfo, const char *user_id,
@@ -36,11 +47,13 @@ enum svc_result tsk_store_get(const char *conninfo, const char *user_id,
 enum tsk_op { TSK_OP_PATCH, TSK_OP_COMPLETE, TSK_OP_REOPEN, TSK_OP_DELETE };
 
 /* One change to one task. body is the PATCH body (borrowed); if_match the
- * If-Match header or NULL. */
+ * If-Match header or NULL; all_series (delete only) also ends the task's
+ * recurring series and deletes its other pending occurrences. */
 struct tsk_change {
 	enum tsk_op op;
 	const cJSON *body;
 	const char *if_match;
+	bool all_series;
 };
 
 /* Applies a change under the task's row lock: SVC_ENOTFOUND as for get,

@@ -42,6 +42,15 @@ static void create_defaults(void **state)
 	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(m, "tags")), 0);
 	assert_true(cJSON_IsNull(cJSON_GetObjectItem(m, "due_at")));
 	assert_true(cJSON_IsNull(cJSON_GetObjectItem(m, "rrule")));
+	assert_string_equal(str(m, "time_zone"), "UTC");
+	assert_string_equal(str(m, "recur_from"), "due");
+	cJSON_Delete(m);
+	assert_int_equal(merge(NULL, "{\"title\":\"t\",\"time_zone\":\"Europe/Berlin\","
+				     "\"recur_from\":\"completion\"}",
+			       &m, &e),
+			 SVC_OK);
+	assert_string_equal(str(m, "time_zone"), "Europe/Berlin");
+	assert_string_equal(str(m, "recur_from"), "completion");
 	cJSON_Delete(m);
 }
 
@@ -101,6 +110,11 @@ static void bad_inputs(void **state)
 		{"{\"title\":\"t\",\"rrule\":\"FREQ=DAILY;COUNT=3;UNTIL=20270101T000000Z\"}",
 		 SVC_EINVAL, "rrule"},
 		{"{\"title\":\"t\",\"rrule\":7}", SVC_EINVAL, "rrule"},
+		{"{\"title\":\"t\",\"time_zone\":\"Mars/Olympus\"}", SVC_EINVAL, "time_zone"},
+		{"{\"title\":\"t\",\"time_zone\":\"../etc/passwd\"}", SVC_EINVAL, "time_zone"},
+		{"{\"title\":\"t\",\"time_zone\":\"\"}", SVC_EINVAL, "time_zone"},
+		{"{\"title\":\"t\",\"time_zone\":5}", SVC_EINVAL, "time_zone"},
+		{"{\"title\":\"t\",\"recur_from\":\"start\"}", SVC_EINVAL, "recur_from"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		cJSON *m = NULL;
