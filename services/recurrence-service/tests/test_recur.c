@@ -1,0 +1,197 @@
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "recur.h"
+#include "svc/util.h"
+
+static long long at(const char *s)
+{
+	long long t = 0;
+	assert_int_equal(svc_time_parse_rfc3339(s, &t), 0);
+	return t;
+}
+
+/* Walks the series from its start, asking each time for the occurrence
+ * after the previous one, and compares with want (NULL-terminated). */
+static void expect_dates(const char *rrule, const char *zone, const char *start,
+			 const char *const *want)
+{
+	struct rec_series s = {.rrule = rrule, .time_zone = zone, .dtstart = at(start)};
+	long long prev = s.dtstart;
+	struct svc_err e = {0};
+	for (size_t i = 0; want[i]; i++) {
+		long long next = 0;
+		bool ended = true;
+		assert_int_equal(rec_next(&s, prev, &next, &ended, &e), SVC_OK);
+		if (ended)
+			fail_msg("%s: ended before %s", rrule, want[i]);
+		char got[32];
+		rec_time_format(next, got, sizeof got);
+		if (strcmp(got, want[i]) != 0)
+			fail_msg("%s: occurrence %zu is %s, want %s", rrule, i + 1, got, want[i]);
+		prev = next;
+	}
+}
+
+static void calendars(void **state)
+{
+	(void)state;
+	expect_dates("FREQ=DAILY", "UTC", "2026-01-30T09:00:00Z",
+		     (const char *[]){"2026-01-31T09:00:00Z", "2026-02-01T09:00:00Z",
+				      "2026-02-02T09:00:00Z", NULL});
+	/* The last day of each month. */
+	expect_dates("FREQ=MONTHLY;BYMONTHDAY=-1", "UTC", "2026-01-31T17:00:00Z",
+		     (const char *[]){"2026-02-28T17:00:00Z", "2026-03-31T17:00:00Z",
+				      "2026-04-30T17:00:00Z", NULL});
+	expect_dates("FREQ=WEEKLY;BYDAY=MO,WE,FR", "UTC", "2026-11-23T08:00:00Z",
+		     (const char *[]){"2026-11-25T08:00:00Z", "2026-11-27T08:00:00Z",
+				      "2026-11-30T08:00:00Z", "2026-12-02T08:00:00Z", NULL});
+	/* The second Tuesday of each month. */
+	expect_dates("FREQ=MONTHLY;BYDAY=2TU", "UTC", "2026-11-10T12:00:00Z",
+		     (const char *[]){"2026-12-08T12:00:00Z", "2027-01-12T12:00:00Z",
+				      "2027-02-09T12:00:00Z", NULL});
+	/* The last Friday. */
+	expect_dates("FREQ=MONTHLY;BYDAY=-1FR", "UTC", "2026-11-27T12:00:00Z",
+		     (const char *[]){"2026-12-25T12:00:00Z", "2027-01-29T12:00:00Z", NULL});
+	expect_dates("FREQ=YEARLY", "UTC", "2028-02-29T10:00:00Z",
+		     (const char *[]){"2032-02-29T10:00:00Z", NULL});
+	expect_dates("FREQ=DAILY;INTERVAL=3", "UTC", "2026-12-30T10:00:00Z",
+		     (const char *[]){"2027-01-02T10:00:00Z", "2027-01-05T10:00:00Z", NULL});
+}
+
+static void ends(void **state)
+{
+	(void)state;
+	struct svc_err e = {0};
+	long long next = 0;
+	bool ended = false;
+	/* COUNT=3: the start and two more. */
+	struct rec_series s = {.rrule = "FREQ=DAILY;COUNT=3", .time_zone = "UTC",
+			       .dtstart = at("2026-05-01T09:00:00Z")};
+	assert_int_equal(rec_next(&s, at("2026-05-02T09:00:00Z"), &next, &ended, &e), SVC_OK);
+	assert_false(ended);
+	assert_int_equal(next, at("2026-05-03T09:00:00Z"));
+	assert_int_equal(rec_next(&s, next, &next, &ended, &e), SVC_OK);
+	assert_true(ended);
+	/* UNTIL is inclusive. */
+	s.rrule = "FREQ=WEEKLY;UNTIL=20260515T090000Z";
+	assert_int_equal(rec_next(&s, at("2026-05-08T09:00:00Z"), &next, &ended, &e), SVC_OK);
+	assert_false(ended);
+	assert_int_equal(next, at("2026-05-15T09:00:00Z"));
+	assert_int_equal(rec_next(&s, next, &next, &ended, &e), SVC_OK);
+	assert_true(ended);
+}
+
+static void local_time_across_dst(void **state)
+{
+	(void)state;
+	/* 09:00 in Berlin: UTC+2 before 25 Oct 2026, UTC+1 after. */
+	expect_dates("FREQ=DAILY", "Europe/Berlin", "2026-10-23T07:00:00Z",
+		     (const char *[]){"2026-10-24T07:00:00Z", "2026-10-25T08:00:00Z",
+				      "2026-10-26T08:00:00Z", NULL});
+	/* New York springs forward on 8 March 2026: 08:30 local stays. */
+	expect_dates("FREQ=WEEKLY", "America/New_York", "2026-03-02T13:30:00Z",
+		     (const char *[]){"2026-03-09T12:30:00Z", NULL});
+	/* UTC keeps the UTC time. */
+	expect_dates("FREQ=DAILY", "UTC", "2026-10-24T07:00:00Z",
+		     (const char *[]){"2026-10-25T07:00:00Z", NULL});
+}
+
+static void from_completion(void **state)
+{
+	(void)state;
+	struct svc_err e = {0};
+	long long next = 0;
+	bool ended = false;
+	/* Every 3 days after it is done, at the series' 09:00. */
+	struct rec_series s = {.rrule = "FREQ=DAILY;INTERVAL=3", .time_zone = "UTC",
+			       .from_completion = true, .dtstart = at("2026-01-01T09:00:00Z"),
+			       .generated = 1};
+	assert_int_equal(rec_next(&s, at("2026-01-05T15:00:00Z"), &next, &ended, &e), SVC_OK);
+	assert_int_equal(next, at("2026-01-08T09:00:00Z"));
+	assert_int_equal(rec_next(&s, at("2026-01-05T08:00:00Z"), &next, &ended, &e), SVC_OK);
+	assert_int_equal(next, at("2026-01-08T09:00:00Z"));
+	/* COUNT counts occurrences made. */
+	s.rrule = "FREQ=DAILY;COUNT=2";
+	assert_int_equal(rec_next(&s, at("2026-01-05T15:00:00Z"), &next, &ended, &e), SVC_OK);
+	assert_false(ended);
+	s.generated = 2;
+	assert_int_equal(rec_next(&s, at("2026-01-06T15:00:00Z"), &next, &ended, &e), SVC_OK);
+	assert_true(ended);
+}
+
+static void skips_missed_occurrences(void **state)
+{
+	(void)state;
+	struct svc_err e = {0};
+	long long next = 0;
+	bool ended = false;
+	struct rec_series s = {.rrule = "FREQ=DAILY", .time_zone = "UTC",
+			       .dtstart = at("2026-01-01T09:00:00Z")};
+	assert_int_equal(rec_next_after_now(&s, at("2026-01-01T09:00:00Z"),
+					    at("2026-01-10T12:00:00Z"), &next, &ended, &e),
+			 SVC_OK);
+	assert_int_equal(next, at("2026-01-11T09:00:00Z"));
+}
+
+static void bad_rules(void **state)
+{
+	(void)state;
+	struct svc_err e = {0};
+	long long next;
+	bool ended;
+	struct rec_series s = {.rrule = "FREQ=NEVER", .time_zone = "UTC", .dtstart = 0};
+	assert_int_equal(rec_next(&s, 0, &next, &ended, &e), SVC_EINVAL);
+	s.rrule = "FREQ=DAILY";
+	s.time_zone = "Mars/Olympus";
+	assert_int_equal(rec_next(&s, 0, &next, &ended, &e), SVC_EINVAL);
+	assert_string_equal(e.field, "time_zone");
+}
+
+static void occurrence_fields(void **state)
+{
+	(void)state;
+	cJSON *latest = cJSON_Parse(
+		"{\"id\":\"x\",\"title\":\"Standup\",\"description\":\"d\",\"priority\":\"high\","
+		"\"tags\":[\"work\"],\"rrule\":\"FREQ=DAILY\",\"time_zone\":\"UTC\","
+		"\"recur_from\":\"due\",\"due_at\":\"2026-01-01T09:00:00+00:00\","
+		"\"remind_at\":\"2026-01-01T08:45:00+00:00\",\"remind_before_minutes\":null,"
+		"\"status\":\"completed\",\"version\":4}");
+	cJSON *f = rec_occurrence_fields(latest, at("2026-01-02T09:00:00Z"));
+	assert_non_null(f);
+	assert_string_equal(cJSON_GetObjectItem(f, "title")->valuestring, "Standup");
+	assert_string_equal(cJSON_GetObjectItem(f, "due_at")->valuestring, "2026-01-02T09:00:00Z");
+	assert_string_equal(cJSON_GetObjectItem(f, "remind_at")->valuestring,
+			    "2026-01-02T08:45:00Z");
+	assert_null(cJSON_GetObjectItem(f, "status"));
+	assert_null(cJSON_GetObjectItem(f, "version"));
+	assert_null(cJSON_GetObjectItem(f, "id"));
+	cJSON_Delete(f);
+	cJSON_ReplaceItemInObject(latest, "remind_before_minutes", cJSON_CreateNumber(30));
+	f = rec_occurrence_fields(latest, at("2026-01-02T09:00:00Z"));
+	assert_int_equal(cJSON_GetObjectItem(f, "remind_before_minutes")->valueint, 30);
+	assert_null(cJSON_GetObjectItem(f, "remind_at"));
+	cJSON_Delete(f);
+	cJSON_Delete(latest);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(calendars),
+		cmocka_unit_test(ends),
+		cmocka_unit_test(local_time_across_dst),
+		cmocka_unit_test(from_completion),
+		cmocka_unit_test(skips_missed_occurrences),
+		cmocka_unit_test(bad_rules),
+		cmocka_unit_test(occurrence_fields),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
