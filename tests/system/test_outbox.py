@@ -54,7 +54,9 @@ def schemas():
             return jsonschema.Draft202012Validator(doc, resolver=resolver,
                                                    format_checker=checker)
 
-    return {doc["title"]: validator(doc) for doc in docs.values() if doc["title"] in TASK_TOPICS}
+    # One validator per event type: the schemas whose envelope names a type.
+    return {doc["title"]: validator(doc) for doc in docs.values()
+            if "const" in doc.get("properties", {}).get("type", {})}
 
 
 def test_every_task_event_on_kafka_matches_its_schema():
@@ -72,7 +74,7 @@ def test_every_task_event_on_kafka_matches_its_schema():
     assert request("DELETE", base, None, h).status == 204
 
     validators = schemas()
-    assert set(validators) == set(TASK_TOPICS)
+    assert set(TASK_TOPICS) <= set(validators)
     def mine_on_kafka():
         evs = [e for e in kafka_events(*TASK_TOPICS) if e["key"] == t["id"]]
         return evs if len(evs) >= 5 else None

@@ -1,0 +1,40 @@
+/* Keeping every recurring series' next occurrence open as a task: what task
+ * events and the cron tick do to a series. Each change happens under the
+ * series' row lock; occurrences are made through task-service, which keeps
+ * one task per (series, occurrence), so replicas and repeated deliveries
+ * never make one twice. */
+#ifndef REC_SERIES_H
+#define REC_SERIES_H
+
+#include <cjson/cJSON.h>
+
+#include "svc/result.h"
+
+struct svc_app;
+
+struct rec_ctx {
+	struct svc_app *app;
+	const char *conninfo;
+	const char *task_service_url; /* base URL; method paths are appended */
+	long timeout_ms;
+};
+
+enum rec_trigger {
+	REC_SEEN,         /* created or updated: learn the series, follow edits */
+	REC_COMPLETED,    /* make the occurrence after this one */
+	REC_DELETED,      /* a skipped occurrence: keep the series going */
+	REC_SERIES_ENDED, /* deleted with ?series=all */
+};
+
+/* Applies a task event's snapshot (borrowed) to its series. SVC_EINVAL for
+ * an event that can never be applied (drop it); other errors are worth a
+ * retry. */
+enum svc_result rec_on_task(struct rec_ctx *ctx, const cJSON *task, enum rec_trigger trigger,
+			    const char *request_id, struct svc_err *err);
+
+/* The cron tick: every open series whose latest occurrence is overdue
+ * gets its next one (skipping dates missed meanwhile). *made counts them. */
+enum svc_result rec_tick(struct rec_ctx *ctx, const char *request_id, size_t *made,
+			 struct svc_err *err);
+
+#endif
