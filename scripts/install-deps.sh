@@ -6,7 +6,7 @@ set -euo pipefail
 PKGS=(
   build-essential cmake ninja-build pkg-config git curl ca-certificates util-linux
   libevent-dev libcjson-dev libpq-dev librdkafka-dev libhiredis-dev
-  libjwt-dev libcurl4-openssl-dev libsodium-dev libical-dev libcmocka-dev
+  libjwt-dev libcurl4-openssl-dev libsodium-dev libical-dev tzdata libcmocka-dev
   postgresql redis-server
   default-jre-headless maven
   python3 python3-pytest python3-jsonschema python3-yaml
