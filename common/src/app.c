@@ -415,6 +415,17 @@ enum svc_result svc_app_auth(struct svc_app *app, const struct svc_req *req,
 	return r;
 }
 
+bool svc_app_authed(struct svc_app *app, const struct svc_req *req, struct svc_resp *resp,
+		    struct svc_claims *who)
+{
+	struct svc_err err = {0};
+	if (svc_app_auth(app, req, "access", who, &err) != SVC_OK) {
+		svc_resp_err(resp, &err);
+		return false;
+	}
+	return true;
+}
+
 enum svc_result svc_app_sign(struct svc_app *app, const struct svc_claims *c, char **out,
 			     struct svc_err *err)
 {

@@ -71,3 +71,60 @@ enum svc_result svc_cursor_read(const char *s, const char *fingerprint, char *ke
 	cJSON_Delete(c);
 	return r;
 }
+
+enum svc_result svc_query_known(const struct svc_kv *params, size_t n,
+				const char *const *names, const char *repeatable,
+				struct svc_err *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *k = params[i].name;
+		size_t known = 0;
+		while (names[known] && strcmp(names[known], k) != 0)
+			known++;
+		if (!names[known])
+			return svc_err_set(err, SVC_EINVAL, k, "unknown query parameter '%.40s'", k);
+		if (repeatable && strcmp(k, repeatable) == 0)
+			continue;
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(params[j].name, k) == 0)
+				return svc_err_set(err, SVC_EINVAL, k,
+						   "query parameter '%s' is repeated", k);
+	}
+	return SVC_OK;
+}
+
+void svc_page_init(struct svc_page *p, size_t limit)
+{
+	svc_buf_init(&p->buf, 64u << 20);
+	p->n = 0;
+	p->limit = limit;
+	p->more = false;
+	svc_buf_puts(&p->buf, "{\"items\":[");
+}
+
+bool svc_page_add(struct svc_page *p, const char *item)
+{
+	if (p->n == p->limit) {
+		p->more = true;
+		return false;
+	}
+	if (p->n++)
+		svc_buf_puts(&p->buf, ",");
+	svc_buf_puts(&p->buf, item);
+	return true;
+}
+
+char *svc_page_finish(struct svc_page *p, const char *next_cursor)
+{
+	svc_buf_puts(&p->buf, "],\"next_cursor\":");
+	if (p->more && next_cursor)
+		svc_buf_json_string(&p->buf, next_cursor);
+	else if (p->more)
+		p->buf.failed = true;
+	else
+		svc_buf_puts(&p->buf, "null");
+	svc_buf_puts(&p->buf, "}");
+	char *out = svc_buf_take(&p->buf, NULL);
+	svc_buf_cleanup(&p->buf);
+	return out;
+}

@@ -60,3 +60,10 @@ bool svc_sleep_stopping(struct svc_sleep *s)
 	pthread_mutex_unlock(&s->lock);
 	return stop;
 }
+
+long svc_sleep_backoff(long *current, long min_ms, long max_ms)
+{
+	long next = *current ? *current * 2 : min_ms;
+	*current = next > max_ms ? max_ms : next;
+	return *current;
+}

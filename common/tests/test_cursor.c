@@ -49,10 +49,41 @@ static void round_trip_and_refusals(void **state)
 	}
 }
 
+static void pages_and_known_parameters(void **state)
+{
+	(void)state;
+	struct svc_page p;
+	svc_page_init(&p, 2);
+	assert_true(svc_page_add(&p, "{\"id\":1}"));
+	assert_true(svc_page_add(&p, "{\"id\":2}"));
+	assert_false(svc_page_add(&p, "{\"id\":3}"));
+	char *out = svc_page_finish(&p, "abc");
+	assert_string_equal(out, "{\"items\":[{\"id\":1},{\"id\":2}],\"next_cursor\":\"abc\"}");
+	free(out);
+	svc_page_init(&p, 5);
+	out = svc_page_finish(&p, NULL);
+	assert_string_equal(out, "{\"items\":[],\"next_cursor\":null}");
+	free(out);
+	svc_page_init(&p, 0);
+	assert_false(svc_page_add(&p, "{}"));
+	assert_null(svc_page_finish(&p, NULL)); /* more follow, but no cursor */
+
+	static const char *const names[] = {"a", "tag", NULL};
+	struct svc_kv ok[] = {{"tag", "x"}, {"a", "1"}, {"tag", "y"}};
+	struct svc_err e = {0};
+	assert_int_equal(svc_query_known(ok, 3, names, "tag", &e), SVC_OK);
+	assert_int_equal(svc_query_known(ok, 3, names, NULL, &e), SVC_EINVAL);
+	assert_string_equal(e.field, "tag");
+	struct svc_kv unknown[] = {{"a", "1"}, {"b", "2"}};
+	assert_int_equal(svc_query_known(unknown, 2, names, NULL, &e), SVC_EINVAL);
+	assert_string_equal(e.field, "b");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(round_trip_and_refusals),
+		cmocka_unit_test(pages_and_known_parameters),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -43,6 +43,14 @@ static void kicks_wake_and_stop_ends(void **state)
 	assert_true(svc_sleep_stopping(&s));
 	assert_true(svc_sleep_wait(&s, 10000, false));
 	svc_sleep_cleanup(&s);
+
+	long b = 0;
+	assert_int_equal(svc_sleep_backoff(&b, 100, 1000), 100);
+	assert_int_equal(svc_sleep_backoff(&b, 100, 1000), 200);
+	assert_int_equal(svc_sleep_backoff(&b, 100, 1000), 400);
+	assert_int_equal(svc_sleep_backoff(&b, 100, 1000), 800);
+	assert_int_equal(svc_sleep_backoff(&b, 100, 1000), 1000);
+	assert_int_equal(svc_sleep_backoff(&b, 100, 1000), 1000);
 }
 
 int main(void)

@@ -76,6 +76,10 @@ void svc_app_use_jwt(struct svc_app *app);
 enum svc_result svc_app_auth(struct svc_app *app, const struct svc_req *req,
 			     const char *want_typ, struct svc_claims *out,
 			     struct svc_err *err);
+/* For handlers: verifies the access token as svc_app_auth into *who; on
+ * failure answers resp with the error and returns false. */
+bool svc_app_authed(struct svc_app *app, const struct svc_req *req, struct svc_resp *resp,
+		    struct svc_claims *who);
 /* Signs a token with the loaded key; *out caller frees with free(). */
 enum svc_result svc_app_sign(struct svc_app *app, const struct svc_claims *c,
 			     char **out, struct svc_err *err);

@@ -29,4 +29,8 @@ void svc_sleep_stop(struct svc_sleep *s);
 /* True once svc_sleep_stop was called. */
 bool svc_sleep_stopping(struct svc_sleep *s);
 
+/* A retry loop's next pause: min_ms the first time, then doubled, at most
+ * max_ms. *current holds the last one; set it to 0 after a success. */
+long svc_sleep_backoff(long *current, long min_ms, long max_ms);
+
 #endif

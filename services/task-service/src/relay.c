@@ -77,9 +77,7 @@ static void *run(void *arg)
 		enum svc_result rc = tsk_store_relay_batch(r->conninfo, BATCH, publish, r, &n, &err);
 		long pause;
 		if (rc != SVC_OK) {
-			backoff = backoff ? backoff * 2 : BACKOFF_MIN_MS;
-			if (backoff > BACKOFF_MAX_MS)
-				backoff = BACKOFF_MAX_MS;
+			svc_sleep_backoff(&backoff, BACKOFF_MIN_MS, BACKOFF_MAX_MS);
 			svc_warn(NULL, "outbox relay: %s (retrying in %ld ms)", err.message, backoff);
 			pause = backoff;
 		} else {

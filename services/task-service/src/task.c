@@ -444,18 +444,11 @@ enum svc_result tsk_query_parse(const struct svc_kv *params, size_t n, struct ts
 	out->desc = true;
 	out->limit = TSK_LIMIT_DEFAULT;
 	const char *cursor = NULL;
+	enum svc_result known = svc_query_known(params, n, names, "tag", err);
+	if (known != SVC_OK)
+		return known;
 	for (size_t i = 0; i < n; i++) {
 		const char *k = params[i].name, *v = params[i].value;
-		size_t known = 0;
-		while (names[known] && strcmp(names[known], k) != 0)
-			known++;
-		if (!names[known])
-			return svc_err_set(err, SVC_EINVAL, k, "unknown query parameter '%.40s'", k);
-		if (strcmp(k, "tag") != 0)
-			for (size_t j = 0; j < i; j++)
-				if (strcmp(params[j].name, k) == 0)
-					return svc_err_set(err, SVC_EINVAL, k,
-							   "query parameter '%s' is repeated", k);
 		if (!svc_utf8_valid(v, strlen(v)))
 			return svc_err_set(err, SVC_EINVAL, k, "%s is not valid UTF-8", k);
 		enum svc_result r = SVC_OK;
