@@ -153,6 +153,7 @@ struct svc_app *svc_app_new(const char *name, struct svc_config *cfg, void *ctx)
 const char *svc_app_name(const struct svc_app *app) { return app->name; }
 const struct svc_dapr *svc_app_dapr(const struct svc_app *app) { return &app->dapr; }
 const char *svc_app_pubsub(const struct svc_app *app) { return app->pubsub; }
+bool svc_app_print_only(const struct svc_app *app) { return app->print_routes; }
 
 int svc_app_route(struct svc_app *app, const char *method, const char *pattern,
 		  svc_handler fn, void *arg, int flags)

@@ -36,6 +36,9 @@ void svc_app_free(struct svc_app *app);
 const char *svc_app_name(const struct svc_app *app);
 const struct svc_dapr *svc_app_dapr(const struct svc_app *app);
 const char *svc_app_pubsub(const struct svc_app *app);
+/* True when the binary only prints its routes (--print-routes): start no
+ * background work that could act (deliveries, relays). */
+bool svc_app_print_only(const struct svc_app *app);
 
 /* Routes, as svc_http_route. May be called before svc_app_run only. */
 int svc_app_route(struct svc_app *app, const char *method, const char *pattern,

@@ -75,8 +75,7 @@ int main(void)
 	for (const char *const *t = ntf_topics; *t; t++)
 		if (svc_app_subscribe(app, *t, ntf_on_event, &ctx) != 0)
 			goto out;
-	ctx.workers = ntf_deliver_start(&ctx.deliver);
-	if (!ctx.workers)
+	if (!svc_app_print_only(app) && !(ctx.workers = ntf_deliver_start(&ctx.deliver)))
 		goto out;
 	rc = svc_app_run(app);
 out:
