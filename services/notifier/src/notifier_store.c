@@ -208,7 +208,8 @@ enum svc_result ntf_store_list(const char *conninfo, const char *user_id,
 	snprintf(pos, sizeof pos, "%lld", q->after ? q->pos : 0);
 	snprintf(limit, sizeof limit, "%ld", q->limit + 1);
 	/* Keyset pagination on the id, in either order; every variant is an
-	 * index range scan of (user_id, id). */
+	 * index range scan of (user_id, id). $2 is always bound, so a first
+	 * page names it too (Postgres wants a type for every parameter). */
 	snprintf(sql, sizeof sql,
 		 "SELECT " NOTIFICATION_SQL ", n.id FROM notify.notifications n"
 		 " WHERE n.user_id = $1%s%s ORDER BY n.id %s LIMIT $3",

@@ -61,14 +61,16 @@ static curl_socket_t open_socket(void *clientp, curlsocktype purpose,
 	return socket(a->family, a->socktype, a->protocol);
 }
 
-/* Keeps the start of the answer for the log; reads and drops the rest. */
+/* Keeps the start of the answer for the log, as printable ASCII (it goes
+ * into a text column whatever the receiver sent); reads and drops the
+ * rest. */
 static size_t on_body(char *p, size_t size, size_t n, void *arg)
 {
 	struct guard *g = arg;
 	size_t len = size * n, room = RESPONSE_KEEP - g->answer_len;
 	size_t take = len < room ? len : room;
-	memcpy(g->answer + g->answer_len, p, take);
-	g->answer_len += take;
+	for (size_t i = 0; i < take; i++)
+		g->answer[g->answer_len++] = p[i] >= ' ' && p[i] < 0x7f ? p[i] : '?';
 	g->answer[g->answer_len] = '\0';
 	return len;
 }
