@@ -9,7 +9,7 @@ PKGS=(
   libjwt-dev libcurl4-openssl-dev libsodium-dev libical-dev tzdata libcmocka-dev
   postgresql redis-server
   default-jre-headless maven
-  python3 python3-pytest python3-jsonschema python3-yaml
+  python3 python3-pytest python3-jsonschema python3-yaml python3-aiosmtpd
   iproute2 procps
 )
 

@@ -195,6 +195,24 @@ service_env() { # service_env INDEX -> prints KEY=VALUE lines for env
     echo "RATE_LIMIT_AUTH_PER_MIN=1000000"
     echo "RATE_LIMIT_USER_PER_MIN=1000000"
   fi
+  if [ "${SERVICES[$i]}" = notifier ]; then notifier_env; fi
+}
+
+# Webhooks may reach loopback only in test stacks (their receivers listen
+# on 127.0.0.1), and e-mail goes to SMTP_URL when set, else in a test stack
+# to its own port 2525 + offset, where the system tests' SMTP receiver
+# listens. dev keeps both off unless WEBHOOK_ALLOW_NETS / SMTP_URL are set.
+notifier_env() {
+  local allow=${WEBHOOK_ALLOW_NETS:-} smtp=${SMTP_URL:-}
+  if [ "$PROFILE" != dev ]; then
+    allow=${allow:-127.0.0.1/32}
+    smtp=${smtp:-smtp://127.0.0.1:$((2525 + OFF))}
+  fi
+  [ -z "$allow" ] || echo "WEBHOOK_ALLOW_NETS=$allow"
+  if [ -n "$smtp" ]; then
+    echo "SMTP_URL=$smtp"
+    echo "SMTP_FROM=${SMTP_FROM:-todo@notifier.invalid}"
+  fi
 }
 
 cmd_service_env() {

@@ -153,6 +153,7 @@ struct svc_app *svc_app_new(const char *name, struct svc_config *cfg, void *ctx)
 const char *svc_app_name(const struct svc_app *app) { return app->name; }
 const struct svc_dapr *svc_app_dapr(const struct svc_app *app) { return &app->dapr; }
 const char *svc_app_pubsub(const struct svc_app *app) { return app->pubsub; }
+bool svc_app_print_only(const struct svc_app *app) { return app->print_routes; }
 
 int svc_app_route(struct svc_app *app, const char *method, const char *pattern,
 		  svc_handler fn, void *arg, int flags)
@@ -413,6 +414,17 @@ enum svc_result svc_app_auth(struct svc_app *app, const struct svc_req *req,
 		r = svc_jwt_verify(app->key, app->keylen, tok, time(NULL), want_typ, out, err);
 	pthread_mutex_unlock(&app->key_lock);
 	return r;
+}
+
+bool svc_app_authed(struct svc_app *app, const struct svc_req *req, struct svc_resp *resp,
+		    struct svc_claims *who)
+{
+	struct svc_err err = {0};
+	if (svc_app_auth(app, req, "access", who, &err) != SVC_OK) {
+		svc_resp_err(resp, &err);
+		return false;
+	}
+	return true;
 }
 
 enum svc_result svc_app_sign(struct svc_app *app, const struct svc_claims *c, char **out,

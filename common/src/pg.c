@@ -160,6 +160,30 @@ void svc_pg_rollback(struct svc_pg *pg)
 	}
 }
 
+enum svc_result svc_pg_finish(struct svc_pg *pg, enum svc_result r, struct svc_err *err)
+{
+	if (r == SVC_OK)
+		r = svc_pg_commit(pg, err);
+	if (r != SVC_OK)
+		svc_pg_rollback(pg);
+	return r;
+}
+
+struct svc_pg *svc_pg_conn(const char *conninfo, struct svc_err *err)
+{
+	struct svc_pg *pg = svc_pg_thread(conninfo);
+	if (!pg)
+		svc_err_set(err, SVC_ENOMEM, NULL, "out of memory");
+	return pg;
+}
+
+enum svc_result svc_pg_begin_conn(const char *conninfo, struct svc_pg **pg,
+				  struct svc_err *err)
+{
+	*pg = svc_pg_conn(conninfo, err);
+	return *pg ? svc_pg_begin(*pg, err) : SVC_ENOMEM;
+}
+
 enum svc_result svc_pg_ping(struct svc_pg *pg, struct svc_err *err)
 {
 	return svc_pg_query(pg, "SELECT 1", 0, NULL, NULL, err);

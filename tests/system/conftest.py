@@ -175,3 +175,116 @@ def print_routes(name):
                          capture_output=True, text=True, check=True, timeout=60)
     return {tuple(line.split(" ", 1)) for line in out.stdout.splitlines()
             if line.split(" ", 1)[0].isupper() and " /" in line}
+
+
+# ---- event contracts -----------------------------------------------------
+
+def event_validators(*titles):
+    """JSON Schema validators (Draft 2020-12, with an RFC 3339 date-time
+    check) for the event contracts in proto/events, by title (the topic);
+    $refs resolve inside proto/events only, never over the network."""
+    import glob
+    import jsonschema
+    docs = {}
+    for path in glob.glob(os.path.join(ROOT, "proto", "events", "*.schema.json")):
+        with open(path) as f:
+            doc = json.load(f)
+        docs[doc["$id"]] = doc
+    checker = jsonschema.FormatChecker()
+
+    @checker.checks("date-time", raises=ValueError)
+    def rfc3339(value):
+        import re
+        import datetime
+        if not isinstance(value, str):
+            return True  # formats only constrain strings
+        if not re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)", value):
+            raise ValueError(value)
+        datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return True
+
+    def validator(doc):
+        # Debian's jsonschema (4.10) resolves $ref through RefResolver; newer
+        # ones through a referencing.Registry.
+        try:
+            import referencing
+            registry = referencing.Registry().with_resources(
+                (uri, referencing.Resource.from_contents(d)) for uri, d in docs.items())
+            return jsonschema.Draft202012Validator(doc, registry=registry,
+                                                   format_checker=checker)
+        except ImportError:
+            def refuse(uri):
+                raise LookupError(f"not in proto/events: {uri}")  # never fetch
+            resolver = jsonschema.RefResolver(doc["$id"], doc, store=docs,
+                                              handlers={"http": refuse, "https": refuse})
+            return jsonschema.Draft202012Validator(doc, resolver=resolver,
+                                                   format_checker=checker)
+
+    return {doc["title"]: validator(doc) for doc in docs.values() if doc["title"] in titles}
+
+
+# ---- notifier --------------------------------------------------------------
+
+def publish_event(topic, cloudevent, key=None):
+    """Publishes a CloudEvent (a dict) to a topic on Kafka through notifier's
+    own Dapr sidecar (the publish API, application/cloudevents+json, so the
+    id is kept), the way the producing services do."""
+    url = os.environ["NOTIFIER_DAPR_URL"] + "/v1.0/publish/pubsub/" + topic
+    if key:
+        url += "?metadata.partitionKey=" + key
+    r = request("POST", url, raw=json.dumps(cloudevent).encode(),
+                headers={"Content-Type": "application/cloudevents+json"})
+    assert r.status == 204, (r.status, r.body)
+
+
+class RedisSubscriber:
+    """SUBSCRIBEs to one Redis channel of the stack over a plain socket
+    (RESP) and collects the messages published on it."""
+
+    def __init__(self, channel):
+        import socket
+        self.sock = socket.create_connection(("127.0.0.1", int(os.environ["REDIS_PORT"])),
+                                             timeout=10)
+        self.buf = b""
+        self.sock.sendall(b"*2\r\n$9\r\nSUBSCRIBE\r\n$%d\r\n%s\r\n"
+                          % (len(channel.encode()), channel.encode()))
+        kind, ch, _ = self._reply()
+        assert kind == b"subscribe" and ch == channel.encode()
+
+    def _line(self):
+        while b"\r\n" not in self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("redis closed the connection")
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line
+
+    def _reply(self):
+        line = self._line()
+        if line[:1] == b"*":
+            return [self._reply() for _ in range(int(line[1:]))]
+        if line[:1] == b"$":
+            n = int(line[1:])
+            while len(self.buf) < n + 2:
+                self.buf += self.sock.recv(65536)
+            data, self.buf = self.buf[:n], self.buf[n + 2:]
+            return data
+        if line[:1] == b":":
+            return int(line[1:])
+        return line[1:]
+
+    def messages(self, wait=1.0):
+        """The messages that arrive within wait seconds (text)."""
+        import select
+        out, deadline = [], time.time() + wait
+        while True:
+            left = deadline - time.time()
+            if not self.buf and (left <= 0 or not select.select([self.sock], [], [], left)[0]):
+                return out
+            kind, _, data = self._reply()
+            if kind == b"message":
+                out.append(data.decode())
+
+    def close(self):
+        self.sock.close()

@@ -31,9 +31,14 @@ def owned_by_task_service(path):
     return path == "/api/tags" or path == "/api/tasks" or path.startswith("/api/tasks/")
 
 
+def owned_by_notifier(path):
+    return (path == "/api/me/notification-settings" or
+            (path.startswith("/api/notifications") and path != "/api/notifications/stream"))
+
+
 @pytest.fixture(scope="module")
 def routes():
-    return {name: print_routes(name) for name in ("api-gateway", "task-service")}
+    return {name: print_routes(name) for name in ("api-gateway", "task-service", "notifier")}
 
 
 def test_the_gateway_serves_the_file_it_was_built_from():
@@ -121,6 +126,8 @@ def test_every_spec_operation_is_served(routes, method, path):
     assert (method, path) in routes["api-gateway"], "the gateway does not register it"
     if owned_by_task_service(path):
         assert (method, path) in routes["task-service"], "task-service does not register it"
+    if owned_by_notifier(path):
+        assert (method, path) in routes["notifier"], "notifier does not register it"
     r = _call(method, path)
     assert not _is_router_answer(r), (r.status, r.body)
     assert r.status != 429, r.body

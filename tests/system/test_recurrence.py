@@ -7,9 +7,8 @@ import datetime
 import json
 import os
 
-from conftest import (GATEWAY, auth, eventually, kafka_events, new_user, request,
-                      service_url, stack)
-from test_outbox import schemas
+from conftest import (GATEWAY, auth, event_validators, eventually, kafka_events, new_user,
+                      request, service_url, stack)
 
 UTC = datetime.timezone.utc
 
@@ -226,7 +225,7 @@ def test_every_recurring_task_generated_event_matches_its_schema():
     user = new_user()
     first = create(user, title="schema", due_at="2027-10-01T10:00:00Z", rrule="FREQ=DAILY")
     assert walk(user, first, 1) == ["2027-10-02T10:00:00Z"]
-    validators = schemas()
+    validators = event_validators("recurring-task-generated")
     mine = eventually(lambda: [e for e in kafka_events("recurring-task-generated")
                                if e["event"]["data"]["series_id"] == first["id"]], timeout=30)
     assert len(mine) == 1

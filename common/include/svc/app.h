@@ -36,6 +36,9 @@ void svc_app_free(struct svc_app *app);
 const char *svc_app_name(const struct svc_app *app);
 const struct svc_dapr *svc_app_dapr(const struct svc_app *app);
 const char *svc_app_pubsub(const struct svc_app *app);
+/* True when the binary only prints its routes (--print-routes): start no
+ * background work that could act (deliveries, relays). */
+bool svc_app_print_only(const struct svc_app *app);
 
 /* Routes, as svc_http_route. May be called before svc_app_run only. */
 int svc_app_route(struct svc_app *app, const char *method, const char *pattern,
@@ -76,6 +79,10 @@ void svc_app_use_jwt(struct svc_app *app);
 enum svc_result svc_app_auth(struct svc_app *app, const struct svc_req *req,
 			     const char *want_typ, struct svc_claims *out,
 			     struct svc_err *err);
+/* For handlers: verifies the access token as svc_app_auth into *who; on
+ * failure answers resp with the error and returns false. */
+bool svc_app_authed(struct svc_app *app, const struct svc_req *req, struct svc_resp *resp,
+		    struct svc_claims *who);
 /* Signs a token with the loaded key; *out caller frees with free(). */
 enum svc_result svc_app_sign(struct svc_app *app, const struct svc_claims *c,
 			     char **out, struct svc_err *err);

@@ -35,6 +35,16 @@ enum svc_result svc_pg_query(struct svc_pg *pg, const char *sql, int nparams,
 enum svc_result svc_pg_begin(struct svc_pg *pg, struct svc_err *err);
 enum svc_result svc_pg_commit(struct svc_pg *pg, struct svc_err *err);
 void svc_pg_rollback(struct svc_pg *pg);
+/* Ends the caller's transaction: commits when r is SVC_OK, otherwise (or
+ * when the commit fails) rolls back. Returns how it ended. */
+enum svc_result svc_pg_finish(struct svc_pg *pg, enum svc_result r, struct svc_err *err);
+
+/* svc_pg_thread, recording SVC_ENOMEM in err when it returns NULL. */
+struct svc_pg *svc_pg_conn(const char *conninfo, struct svc_err *err);
+/* This thread's handle for conninfo in *pg with a transaction begun (end
+ * it with svc_pg_finish); on failure nothing is begun. */
+enum svc_result svc_pg_begin_conn(const char *conninfo, struct svc_pg **pg,
+				  struct svc_err *err);
 
 /* True when a trivial query answers. */
 enum svc_result svc_pg_ping(struct svc_pg *pg, struct svc_err *err);

@@ -1,7 +1,6 @@
 #include "auth.h"
 
 #include <errno.h>
-#include <stdint.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -9,115 +8,10 @@
 #include <sodium.h>
 
 #include "svc/json.h"
+#include "svc/text.h"
 #include "svc/util.h"
 
-/* ---- UTF-8 and character classes -------------------------------------- */
-
-/* Decodes the code point at s, which is valid UTF-8; *len gets its bytes. */
-static uint32_t utf8_next(const unsigned char *s, size_t *len)
-{
-	if (s[0] < 0x80) {
-		*len = 1;
-		return s[0];
-	}
-	if (s[0] < 0xE0) {
-		*len = 2;
-		return ((uint32_t)(s[0] & 0x1F) << 6) | (s[1] & 0x3F);
-	}
-	if (s[0] < 0xF0) {
-		*len = 3;
-		return ((uint32_t)(s[0] & 0x0F) << 12) | ((uint32_t)(s[1] & 0x3F) << 6) |
-		       (s[2] & 0x3F);
-	}
-	*len = 4;
-	return ((uint32_t)(s[0] & 0x07) << 18) | ((uint32_t)(s[1] & 0x3F) << 12) |
-	       ((uint32_t)(s[2] & 0x3F) << 6) | (s[3] & 0x3F);
-}
-
-/* Unicode White_Space, plus the zero-width space and the BOM, which look
- * like nothing when pasted. */
-static bool is_space(uint32_t c)
-{
-	return (c >= 0x09 && c <= 0x0D) || c == 0x20 || c == 0x85 || c == 0xA0 ||
-	       c == 0x1680 || (c >= 0x2000 && c <= 0x200B) || c == 0x2028 ||
-	       c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000 || c == 0xFEFF;
-}
-
-static bool is_control(uint32_t c)
-{
-	return c < 0x20 || (c >= 0x7F && c <= 0x9F);
-}
-
-/* The byte span [*b, *e) of s without leading and trailing white space. */
-static void trim_span(const char *s, size_t *b, size_t *e)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	*b = *e = 0;
-	bool seen = false;
-	for (size_t i = 0, len; u[i]; i += len) {
-		uint32_t c = utf8_next(u + i, &len);
-		if (is_space(c))
-			continue;
-		if (!seen)
-			*b = i;
-		seen = true;
-		*e = i + len;
-	}
-	if (!seen)
-		*b = *e = strlen(s);
-}
-
-/* ---- email and password ----------------------------------------------- */
-
-static enum svc_result bad_email(char *out, struct svc_err *err, const char *msg)
-{
-	out[0] = '\0';
-	return svc_err_set(err, SVC_EINVAL, "email", "%s", msg);
-}
-
-enum svc_result gw_email_normalize(const char *in, char out[GW_EMAIL_BUF],
-				   struct svc_err *err)
-{
-	if (!svc_utf8_valid(in, strlen(in)))
-		return bad_email(out, err, "email must be valid UTF-8");
-	size_t b, e;
-	trim_span(in, &b, &e);
-	/* More bytes than 254 four-byte characters: too long whatever they are. */
-	if (e - b >= GW_EMAIL_BUF)
-		return bad_email(out, err, "email must be 3 to 254 characters long");
-	const unsigned char *u = (const unsigned char *)in;
-	size_t n = 0, chars = 0, ats = 0, local = 0;
-	for (size_t i = b, len; i < e; i += len) {
-		uint32_t c = utf8_next(u + i, &len);
-		if (is_space(c) || is_control(c))
-			return bad_email(out, err,
-					 "email must not contain spaces or control characters");
-		if (c == '@') {
-			ats++;
-			local = chars;
-		}
-		chars++;
-		for (size_t k = 0; k < len; k++) {
-			unsigned char ch = u[i + k];
-			out[n++] = (char)(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch);
-		}
-	}
-	out[n] = '\0';
-	if (chars < GW_EMAIL_MIN || chars > GW_EMAIL_MAX)
-		return bad_email(out, err, "email must be 3 to 254 characters long");
-	if (ats != 1)
-		return bad_email(out, err, "email must contain exactly one @");
-	if (local == 0 || local > GW_EMAIL_LOCAL_MAX)
-		return bad_email(out, err,
-				 "the part of the email before @ must be 1 to 64 characters long");
-	const char *domain = strchr(out, '@') + 1;
-	size_t dlen = strlen(domain);
-	if (!strchr(domain, '.') || domain[0] == '.' || domain[dlen - 1] == '.' ||
-	    strstr(domain, ".."))
-		return bad_email(out, err,
-				 "the domain of the email must have a dot between non-empty parts");
-	return SVC_OK;
-}
+/* ---- password ---------------------------------------------------------- */
 
 enum svc_result gw_password_check(const char *password, const char *email,
 				  struct svc_err *err)
@@ -130,7 +24,7 @@ enum svc_result gw_password_check(const char *password, const char *email,
 				   "password must be %d to %d characters long", GW_PASSWORD_MIN,
 				   GW_PASSWORD_MAX);
 	size_t b, e;
-	trim_span(password, &b, &e);
+	svc_utf8_trim_span(password, &b, &e);
 	if (b == e)
 		return svc_err_set(err, SVC_EUNPROCESSABLE, "password",
 				   "password must not be only white space");

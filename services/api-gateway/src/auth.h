@@ -1,6 +1,6 @@
-/* Account rules, no I/O: email normalization and checks, the password
- * policy, password hashing (Argon2id, bounded concurrency), refresh-token
- * text and its stored hash, and the JSON the account routes answer with. */
+/* Account rules, no I/O: the password policy, password hashing (Argon2id,
+ * bounded concurrency), refresh-token text and its stored hash, and the
+ * JSON the account routes answer with. Emails: svc_email_normalize. */
 #ifndef GW_AUTH_H
 #define GW_AUTH_H
 
@@ -11,12 +11,7 @@
 #include <cjson/cJSON.h>
 
 #include "svc/result.h"
-
-#define GW_EMAIL_MIN 3   /* code points, after trimming */
-#define GW_EMAIL_MAX 254
-#define GW_EMAIL_LOCAL_MAX 64
-/* Bytes that hold any acceptable normalized email and its NUL. */
-#define GW_EMAIL_BUF (GW_EMAIL_MAX * 4 + 1)
+#include "svc/text.h"
 
 #define GW_PASSWORD_MIN 8 /* code points */
 #define GW_PASSWORD_MAX 128
@@ -35,18 +30,9 @@
 /* An account as the API shows it. */
 struct gw_user {
 	char id[37];
-	char email[GW_EMAIL_BUF];
+	char email[SVC_EMAIL_BUF];
 	char created_at[40]; /* RFC 3339 UTC */
 };
-
-/* Trims ASCII white space around in, lowercases ASCII letters, and checks
- * the result: 3..254 code points, exactly one '@', a local part of 1..64
- * code points, a domain of dot-separated non-empty labels with at least
- * one dot, no white space or control characters anywhere. Writes it to
- * out (GW_EMAIL_BUF bytes). SVC_EINVAL with field "email" otherwise; out
- * is then an empty string. in must be valid UTF-8. */
-enum svc_result gw_email_normalize(const char *in, char out[GW_EMAIL_BUF],
-				   struct svc_err *err);
 
 /* The policy for a new password: 8..128 code points, not only white
  * space, not the account's (normalized) email in any letter case.

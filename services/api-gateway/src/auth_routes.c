@@ -50,14 +50,14 @@ static void refuse_refresh(struct svc_req *req, struct svc_resp *resp, const cha
  * email. On bad input answers it and returns false. *password is borrowed
  * from the request body. */
 static bool credentials_of(struct svc_req *req, struct svc_resp *resp,
-			   char email[GW_EMAIL_BUF], const char **password)
+			   char email[SVC_EMAIL_BUF], const char **password)
 {
 	struct svc_err err = {0};
 	const char *email_in = NULL;
 	if (svc_json_only_keys(req->json, credential_keys, &err) != SVC_OK ||
 	    svc_json_string(req->json, "email", true, 0, ANY_LEN, &email_in, &err) != SVC_OK ||
 	    svc_json_string(req->json, "password", true, 0, ANY_LEN, password, &err) != SVC_OK ||
-	    gw_email_normalize(email_in, email, &err) != SVC_OK) {
+	    svc_email_normalize(email_in, email, &err) != SVC_OK) {
 		svc_resp_err(resp, &err);
 		return false;
 	}
@@ -136,7 +136,7 @@ static void h_register(struct svc_req *req, struct svc_resp *resp)
 	struct gw_ctx *ctx = req->ctx;
 	struct svc_err err = {0};
 	const char *password = NULL;
-	char email[GW_EMAIL_BUF];
+	char email[SVC_EMAIL_BUF];
 	if (!credentials_of(req, resp, email, &password))
 		return;
 	if (gw_password_check(password, email, &err) != SVC_OK) {
@@ -163,7 +163,7 @@ static void h_login(struct svc_req *req, struct svc_resp *resp)
 	struct gw_ctx *ctx = req->ctx;
 	struct svc_err err = {0};
 	const char *password = NULL;
-	char email[GW_EMAIL_BUF];
+	char email[SVC_EMAIL_BUF];
 	if (!credentials_of(req, resp, email, &password))
 		return;
 	struct gw_user u;

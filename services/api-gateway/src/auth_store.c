@@ -45,25 +45,6 @@ enum svc_result gw_store_migrate(const char *conninfo, struct svc_err *err)
 				       sizeof migrations / sizeof migrations[0], 60000, err);
 }
 
-static struct svc_pg *conn(const char *conninfo, struct svc_err *err)
-{
-	struct svc_pg *pg = svc_pg_thread(conninfo);
-	if (!pg)
-		svc_err_set(err, SVC_ENOMEM, NULL, "out of memory");
-	return pg;
-}
-
-/* Ends the caller's transaction: commits when r is SVC_OK, otherwise (or
- * when the commit fails) rolls back. Returns how it ended. */
-static enum svc_result finish(struct svc_pg *pg, enum svc_result r, struct svc_err *err)
-{
-	if (r == SVC_OK)
-		r = svc_pg_commit(pg, err);
-	if (r != SVC_OK)
-		svc_pg_rollback(pg);
-	return r;
-}
-
 /* Copies the USER_COLS at col.. of row 0 into u. */
 static void take_user(const PGresult *res, int col, struct gw_user *u)
 {
@@ -104,7 +85,7 @@ enum svc_result gw_store_register(const char *conninfo, const char *user_id,
 				  struct svc_err *err)
 {
 	memset(out, 0, sizeof *out);
-	struct svc_pg *pg = conn(conninfo, err);
+	struct svc_pg *pg = svc_pg_conn(conninfo, err);
 	if (!pg)
 		return SVC_ENOMEM;
 	enum svc_result r = svc_pg_begin(pg, err);
@@ -123,7 +104,7 @@ enum svc_result gw_store_register(const char *conninfo, const char *user_id,
 		PQclear(res);
 		r = new_family(pg, user_id, refresh_hash, err);
 	}
-	r = finish(pg, r, err);
+	r = svc_pg_finish(pg, r, err);
 	if (r != SVC_OK)
 		memset(out, 0, sizeof *out);
 	return r;
@@ -138,7 +119,7 @@ static enum svc_result find_user(const char *conninfo, const char *sql, const ch
 	memset(out, 0, sizeof *out);
 	if (hash)
 		hash[0] = '\0';
-	struct svc_pg *pg = conn(conninfo, err);
+	struct svc_pg *pg = svc_pg_conn(conninfo, err);
 	if (!pg)
 		return SVC_ENOMEM;
 	const char *p[] = {param};
@@ -182,7 +163,7 @@ enum svc_result gw_store_set_password_hash(const char *conninfo, const char *use
 					   const char *old_hash, const char *new_hash,
 					   struct svc_err *err)
 {
-	struct svc_pg *pg = conn(conninfo, err);
+	struct svc_pg *pg = svc_pg_conn(conninfo, err);
 	if (!pg)
 		return SVC_ENOMEM;
 	const char *p[] = {user_id, old_hash, new_hash};
@@ -195,7 +176,7 @@ enum svc_result gw_store_set_password_hash(const char *conninfo, const char *use
 enum svc_result gw_store_open_family(const char *conninfo, const char *user_id,
 				     const char *refresh_hash, struct svc_err *err)
 {
-	struct svc_pg *pg = conn(conninfo, err);
+	struct svc_pg *pg = svc_pg_conn(conninfo, err);
 	if (!pg)
 		return SVC_ENOMEM;
 	const char *p[] = {user_id};
@@ -225,7 +206,7 @@ static enum svc_result revoke(struct svc_pg *pg, const char *family_id, struct s
 static enum svc_result begin_locked(const char *conninfo, const char *sql, const char *hash,
 				    struct svc_pg **pg, PGresult **res, struct svc_err *err)
 {
-	*pg = conn(conninfo, err);
+	*pg = svc_pg_conn(conninfo, err);
 	if (!*pg)
 		return SVC_ENOMEM;
 	enum svc_result r = svc_pg_begin(*pg, err);
@@ -277,7 +258,7 @@ enum svc_result gw_store_rotate(const char *conninfo, const char *old_hash,
 		/* Someone holds a copy of a token that was already exchanged:
 		 * end the whole family. */
 		memset(out, 0, sizeof *out);
-		r = finish(pg, revoke(pg, family, err), err);
+		r = svc_pg_finish(pg, revoke(pg, family, err), err);
 		if (r != SVC_OK)
 			return r;
 		return svc_err_set(err, SVC_EAUTH, NULL,
@@ -299,7 +280,7 @@ enum svc_result gw_store_rotate(const char *conninfo, const char *old_hash,
 	if (r == SVC_OK)
 		r = issue(arg, out, err);
 fail:
-	r = finish(pg, r, err);
+	r = svc_pg_finish(pg, r, err);
 	if (r != SVC_OK)
 		memset(out, 0, sizeof *out);
 	return r;
@@ -324,5 +305,5 @@ enum svc_result gw_store_revoke_family(const char *conninfo, const char *hash,
 		r = revoke(pg, family, err);
 	}
 	PQclear(res);
-	return finish(pg, r, err);
+	return svc_pg_finish(pg, r, err);
 }

@@ -23,7 +23,7 @@ void gw_edge_init(struct gw_edge *e, struct svc_config *cfg, struct svc_app *app
 	e->limits.auth = svc_config_long(cfg, "RATE_LIMIT_AUTH_PER_MIN", "20", 0, 100000000);
 	e->limits.user = svc_config_long(cfg, "RATE_LIMIT_USER_PER_MIN", "300", 0, 100000000);
 	char err[160];
-	if (gw_nets_parse(svc_config_str(cfg, "TRUSTED_PROXIES", ""), &e->trusted, err,
+	if (svc_nets_parse(svc_config_str(cfg, "TRUSTED_PROXIES", ""), &e->trusted, err,
 			  sizeof err) != 0)
 		svc_config_fail(cfg, "TRUSTED_PROXIES: %s", err);
 	if (gw_cors_parse(svc_config_str(cfg, "CORS_ALLOWED_ORIGINS", ""), &e->cors, err,
@@ -33,7 +33,7 @@ void gw_edge_init(struct gw_edge *e, struct svc_config *cfg, struct svc_app *app
 
 void gw_edge_cleanup(struct gw_edge *e)
 {
-	gw_nets_cleanup(&e->trusted);
+	svc_nets_cleanup(&e->trusted);
 	gw_cors_cleanup(&e->cors);
 }
 

@@ -15,7 +15,7 @@ struct gw_edge {
 	struct svc_app *app;
 	const struct svc_redis_addr *redis; /* borrowed */
 	struct gw_rl_limits limits;
-	struct gw_nets trusted;
+	struct svc_nets trusted;
 	struct gw_cors cors;
 	/* After a Redis failure, requests pass unchecked until then (ms). */
 	_Atomic long long unchecked_until;

@@ -21,6 +21,10 @@ int main(void)
 	snprintf(task_default, sizeof task_default, "%s/v1.0/invoke/task-service/method",
 		 svc_app_dapr(app)->base);
 	ctx.task_service_url = svc_config_str(&cfg, "TASK_SERVICE_URL", task_default);
+	static char notifier_default[300];
+	snprintf(notifier_default, sizeof notifier_default, "%s/v1.0/invoke/notifier/method",
+		 svc_app_dapr(app)->base);
+	ctx.notifier_url = svc_config_str(&cfg, "NOTIFIER_URL", notifier_default);
 	ctx.upstream_timeout_ms = svc_config_long(&cfg, "UPSTREAM_TIMEOUT_MS", "10000", 100, 120000);
 	ctx.redis.host = svc_config_str(&cfg, "REDIS_HOST", "127.0.0.1");
 	ctx.redis.port = (int)svc_config_long(&cfg, "REDIS_PORT", "6379", 1, 65535);

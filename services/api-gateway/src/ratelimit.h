@@ -7,27 +7,15 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "svc/net.h"
+
 #define GW_RL_WINDOW_MS 60000L
 #define GW_RL_KEY_PREFIX "todo:rl:"
-
-/* A set of networks (addresses or CIDR blocks, IPv4 and IPv6). */
-struct gw_nets {
-	struct gw_net *v;
-	size_t n;
-};
-
-/* Parses a comma list such as "127.0.0.1, 10.0.0.0/8, ::1"; empty or NULL
- * is the empty set. Returns 0, or -1 with why in err (out left empty).
- * Free with gw_nets_cleanup. */
-int gw_nets_parse(const char *list, struct gw_nets *out, char *err, size_t errlen);
-void gw_nets_cleanup(struct gw_nets *s);
-/* True when addr (textual IPv4 or IPv6) lies in one of the networks. */
-bool gw_nets_contains(const struct gw_nets *s, const char *addr);
 
 /* The client's address, in canonical text form, into out (>= 46 bytes):
  * the peer's, or the last X-Forwarded-For hop (xff may be NULL) when the
  * peer is a trusted proxy and that hop is a valid address. */
-void gw_client_addr(const struct gw_nets *trusted, const char *peer, const char *xff,
+void gw_client_addr(const struct svc_nets *trusted, const char *peer, const char *xff,
 		    char *out, size_t n);
 
 /* Requests per minute; 0 turns a limit off. */

@@ -91,6 +91,12 @@ static void h_tasks(struct svc_req *req, struct svc_resp *resp)
 	forward(ctx, ctx->task_service_url, req, resp);
 }
 
+static void h_notifier(struct svc_req *req, struct svc_resp *resp)
+{
+	struct gw_ctx *ctx = req->ctx;
+	forward(ctx, ctx->notifier_url, req, resp);
+}
+
 int gw_routes_register(struct svc_app *app, struct gw_ctx *ctx)
 {
 	int rc = 0;
@@ -112,6 +118,12 @@ int gw_routes_register(struct svc_app *app, struct gw_ctx *ctx)
 	for (size_t i = 0; i < sizeof task_routes / sizeof task_routes[0]; i++)
 		rc |= svc_app_route(app, task_routes[i].method, task_routes[i].pattern, h_tasks,
 				    NULL, task_routes[i].flags);
+	rc |= svc_app_route(app, "GET", "/api/notifications", h_notifier, NULL, 0);
+	rc |= svc_app_route(app, "POST", "/api/notifications/{id}/read", h_notifier, NULL, 0);
+	rc |= svc_app_route(app, "POST", "/api/notifications/read-all", h_notifier, NULL, 0);
+	rc |= svc_app_route(app, "GET", "/api/me/notification-settings", h_notifier, NULL, 0);
+	rc |= svc_app_route(app, "PUT", "/api/me/notification-settings", h_notifier, NULL,
+			    SVC_ROUTE_JSON);
 	svc_app_ready_check(app, "redis", svc_redis_ready_check, &ctx->redis);
 	rc |= gw_auth_routes_register(app, ctx);
 	return rc;

@@ -10,6 +10,7 @@ struct svc_app;
 struct gw_ctx {
 	struct svc_app *app;
 	const char *task_service_url; /* base URL; method paths are appended */
+	const char *notifier_url;     /* the same for notifier */
 	long upstream_timeout_ms;
 	struct svc_redis_addr redis;
 	const char *conninfo; /* DATABASE_URL: the auth schema */

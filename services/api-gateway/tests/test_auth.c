@@ -38,17 +38,17 @@ static char *email_of(const char *l, size_t nl, const char *d, size_t nd, const 
 
 static void expect_email(const char *in, const char *want)
 {
-	char out[GW_EMAIL_BUF];
+	char out[SVC_EMAIL_BUF];
 	struct svc_err e = {0};
-	assert_int_equal(gw_email_normalize(in, out, &e), SVC_OK);
+	assert_int_equal(svc_email_normalize(in, out, &e), SVC_OK);
 	assert_string_equal(out, want);
 }
 
 static void expect_bad_email(const char *in)
 {
-	char out[GW_EMAIL_BUF];
+	char out[SVC_EMAIL_BUF];
 	struct svc_err e = {0};
-	if (gw_email_normalize(in, out, &e) != SVC_EINVAL)
+	if (svc_email_normalize(in, out, &e) != SVC_EINVAL)
 		fail_msg("accepted %s", in);
 	assert_string_equal(e.field, "email");
 	assert_true(e.message[0] != '\0');

@@ -1,12 +1,15 @@
 #include "events.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "live.h"
 #include "notifier_store.h"
+#include "notify.h"
 #include "svc/log.h"
-
-const char *const ntf_topics[] = {"task-created", "task-updated", "task-completed",
-				  "task-deleted", NULL};
+#include "svc/metrics.h"
+#include "svc/util.h"
 
 const char *ntf_event_subject(const struct svc_event *ev)
 {
@@ -15,27 +18,72 @@ const char *ntf_event_subject(const struct svc_event *ev)
 	return cJSON_IsString(id) ? id->valuestring : NULL;
 }
 
-enum svc_delivery ntf_on_event(void *arg, const struct svc_event *ev, const char *request_id)
+static enum svc_delivery failed(const char *request_id, const char *type,
+				const struct svc_err *err)
 {
-	struct ntf_ctx *ctx = arg;
-	bool known = false;
-	for (const char *const *t = ntf_topics; *t && !known; t++)
-		known = strcmp(*t, ev->type) == 0;
-	if (!known) {
-		svc_warn(request_id, "dropping event of unknown type %s", ev->type);
-		return SVC_DELIVERY_DROP;
-	}
+	svc_warn(request_id, "cannot record %s event: %s", type, err->message);
+	return err->code == SVC_EINVAL ? SVC_DELIVERY_DROP : SVC_DELIVERY_RETRY;
+}
+
+/* A task event: the user made that change, so nothing to tell them; it is
+ * recorded once all the same. */
+static enum svc_delivery record_only(struct ntf_ctx *ctx, const struct svc_event *ev,
+				     const char *request_id)
+{
 	const char *subject = ntf_event_subject(ev);
 	bool first = false;
 	struct svc_err err = {0};
 	if (ntf_store_mark_event(ctx->conninfo, ev->id, ev->type, ev->user_id, subject, &first,
-				 &err) != SVC_OK) {
-		svc_warn(request_id, "cannot record %s event: %s", ev->type, err.message);
-		return err.code == SVC_EINVAL ? SVC_DELIVERY_DROP : SVC_DELIVERY_RETRY;
-	}
+				 &err) != SVC_OK)
+		return failed(request_id, ev->type, &err);
 	if (first)
 		svc_info(request_id, "received %s for %s", ev->type, subject ? subject : "-");
 	else
 		svc_info(request_id, "duplicate %s delivery ignored", ev->type);
+	return SVC_DELIVERY_SUCCESS;
+}
+
+enum svc_delivery ntf_on_event(void *arg, const struct svc_event *ev, const char *request_id)
+{
+	struct ntf_ctx *ctx = arg;
+	struct ntf_draft d;
+	bool notify = false;
+	struct svc_err err = {0};
+	if (ntf_draft_from_event(ev->type, ev->user_id, ev->data, &notify, &d, &err) != SVC_OK) {
+		if (err.code == SVC_ENOMEM)
+			return SVC_DELIVERY_RETRY;
+		svc_warn(request_id, "dropping %s event: %s", ev->type, err.message);
+		return SVC_DELIVERY_DROP;
+	}
+	if (!notify)
+		return record_only(ctx, ev, request_id);
+	if (!svc_uuid_valid(ev->id)) {
+		ntf_draft_cleanup(&d);
+		svc_warn(request_id, "dropping %s event: its id is not a UUID", ev->type);
+		return SVC_DELIVERY_DROP;
+	}
+	struct ntf_new n = {.event_id = ev->id, .topic = ev->type, .user_id = ev->user_id,
+			    .draft = &d, .email_on = ctx->deliver.email.smtp_url != NULL};
+	char *json = NULL;
+	int queued = 0;
+	enum svc_result r = ntf_store_notify(ctx->conninfo, &n, &json, &queued, &err);
+	const char *kind = d.kind;
+	ntf_draft_cleanup(&d);
+	if (r != SVC_OK)
+		return failed(request_id, ev->type, &err);
+	if (!json) {
+		svc_info(request_id, "duplicate %s delivery ignored", ev->type);
+		return SVC_DELIVERY_SUCCESS;
+	}
+	if (queued)
+		ntf_deliver_kick(ctx->workers);
+	if (ntf_live_publish(&ctx->redis, ev->user_id, json, &err) != SVC_OK)
+		svc_warn(request_id, "live push failed (the inbox has it): %s", err.message);
+	char labels[64];
+	snprintf(labels, sizeof labels, "kind=\"%s\"", kind);
+	svc_metrics_inc("notifier_notifications_total", "Notifications made.", labels, 1);
+	svc_info(request_id, "%s notification for user %s, %d deliveries queued", kind,
+		 ev->user_id, queued);
+	free(json);
 	return SVC_DELIVERY_SUCCESS;
 }

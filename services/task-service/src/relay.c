@@ -1,15 +1,14 @@
 #include "relay.h"
 
-#include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "svc/log.h"
 #include "svc/metrics.h"
+#include "svc/sleep.h"
 #include "svc/util.h"
 #include "task_store.h"
 
@@ -27,10 +26,7 @@ struct tsk_relay {
 	long retention_s;
 	long long cleaned_ms;
 	pthread_t thread;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	bool kicked;
-	bool stop;
+	struct svc_sleep sleep;
 };
 
 static enum svc_result publish(void *arg, const struct tsk_outbox_event *ev,
@@ -46,28 +42,6 @@ static enum svc_result publish(void *arg, const struct tsk_outbox_event *ev,
 	if (rc == SVC_OK)
 		svc_info(ev->event_id, "published %s for task %s", ev->topic, ev->key);
 	return rc;
-}
-
-/* Waits up to ms, or until stopped, or (when wake_on_kick) until kicked.
- * Returns true when stopping. */
-static bool wait_ms(struct tsk_relay *r, long ms, bool wake_on_kick)
-{
-	struct timespec until;
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += ms / 1000;
-	until.tv_nsec += (ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
-	pthread_mutex_lock(&r->lock);
-	while (!(wake_on_kick && r->kicked) && !r->stop &&
-	       pthread_cond_timedwait(&r->cond, &r->lock, &until) != ETIMEDOUT)
-		;
-	r->kicked = false;
-	bool stop = r->stop;
-	pthread_mutex_unlock(&r->lock);
-	return stop;
 }
 
 /* Deletes published events past their retention, a batch at a time, at
@@ -87,7 +61,7 @@ static void cleanup(struct tsk_relay *r)
 			return;
 		}
 		total += n;
-	} while (n == CLEANUP_BATCH && !r->stop);
+	} while (n == CLEANUP_BATCH && !svc_sleep_stopping(&r->sleep));
 	if (total)
 		svc_info(NULL, "outbox cleanup removed %zu published events", total);
 }
@@ -103,9 +77,7 @@ static void *run(void *arg)
 		enum svc_result rc = tsk_store_relay_batch(r->conninfo, BATCH, publish, r, &n, &err);
 		long pause;
 		if (rc != SVC_OK) {
-			backoff = backoff ? backoff * 2 : BACKOFF_MIN_MS;
-			if (backoff > BACKOFF_MAX_MS)
-				backoff = BACKOFF_MAX_MS;
+			svc_sleep_backoff(&backoff, BACKOFF_MIN_MS, BACKOFF_MAX_MS);
 			svc_warn(NULL, "outbox relay: %s (retrying in %ld ms)", err.message, backoff);
 			pause = backoff;
 		} else {
@@ -114,7 +86,7 @@ static void *run(void *arg)
 		}
 		/* After a failure only time ends the pause: a kick must not turn
 		 * the backoff into a busy loop against a broker that is down. */
-		if (wait_ms(r, pause, rc == SVC_OK))
+		if (svc_sleep_wait(&r->sleep, pause, rc == SVC_OK))
 			return NULL;
 	}
 }
@@ -129,9 +101,9 @@ struct tsk_relay *tsk_relay_start(const char *conninfo, const struct svc_dapr *d
 	r->dapr = dapr;
 	r->pubsub = pubsub;
 	r->retention_s = retention_s;
-	pthread_mutex_init(&r->lock, NULL);
-	pthread_cond_init(&r->cond, NULL);
+	svc_sleep_init(&r->sleep);
 	if (pthread_create(&r->thread, NULL, run, r) != 0) {
+		svc_sleep_cleanup(&r->sleep);
 		free(r);
 		return NULL;
 	}
@@ -140,22 +112,15 @@ struct tsk_relay *tsk_relay_start(const char *conninfo, const struct svc_dapr *d
 
 void tsk_relay_kick(struct tsk_relay *r)
 {
-	pthread_mutex_lock(&r->lock);
-	r->kicked = true;
-	pthread_cond_signal(&r->cond);
-	pthread_mutex_unlock(&r->lock);
+	svc_sleep_kick(&r->sleep);
 }
 
 void tsk_relay_stop(struct tsk_relay *r)
 {
 	if (!r)
 		return;
-	pthread_mutex_lock(&r->lock);
-	r->stop = true;
-	pthread_cond_signal(&r->cond);
-	pthread_mutex_unlock(&r->lock);
+	svc_sleep_stop(&r->sleep);
 	pthread_join(r->thread, NULL);
-	pthread_mutex_destroy(&r->lock);
-	pthread_cond_destroy(&r->cond);
+	svc_sleep_cleanup(&r->sleep);
 	free(r);
 }

@@ -26,12 +26,7 @@ static void reply_task(struct svc_resp *resp, int status, struct tsk_record *rec
 static bool authed(struct tsk_ctx *ctx, struct svc_req *req, struct svc_resp *resp,
 		   struct svc_claims *who)
 {
-	struct svc_err err = {0};
-	if (svc_app_auth(ctx->app, req, "access", who, &err) != SVC_OK) {
-		svc_resp_err(resp, &err);
-		return false;
-	}
-	return true;
+	return svc_app_authed(ctx->app, req, resp, who);
 }
 
 static void h_create(struct svc_req *req, struct svc_resp *resp)

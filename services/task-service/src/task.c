@@ -9,6 +9,7 @@
 
 #include <libical/ical.h>
 
+#include "svc/cursor.h"
 #include "svc/json.h"
 #include "svc/util.h"
 
@@ -400,9 +401,8 @@ const char *tsk_sort_name(enum tsk_sort s)
 
 /* A fingerprint of the sort and the filters: a cursor only continues the
  * query it was made for. */
-static unsigned long long fingerprint(const struct tsk_query *q)
+static void fingerprint(const struct tsk_query *q, char out[17])
 {
-	unsigned long long h = 1469598103934665603ULL;
 	char head[256];
 	snprintf(head, sizeof head, "%s|%d|%s|%s|%s|%s|%d|", tsk_sort_name(q->sort), q->desc,
 		 q->status, q->priority, q->due_before, q->due_after, q->overdue);
@@ -420,85 +420,44 @@ static unsigned long long fingerprint(const struct tsk_query *q)
 	}
 	for (size_t i = 0; i < q->ntags; i++)
 		parts[np++] = sorted[i];
-	for (size_t i = 0; i < np; i++) {
-		for (const unsigned char *p = (const unsigned char *)parts[i]; *p; p++) {
-			h ^= *p;
-			h *= 1099511628211ULL;
-		}
-		h ^= 0xff; /* separator */
-		h *= 1099511628211ULL;
-	}
-	return h;
+	svc_fingerprint(parts, np, out);
 }
 
 char *tsk_cursor_make(const struct tsk_query *q, const char *key, const char *id)
 {
-	char fp[24];
-	snprintf(fp, sizeof fp, "%016llx", fingerprint(q));
-	cJSON *c = cJSON_CreateObject();
-	if (!c)
-		return NULL;
-	cJSON_AddStringToObject(c, "k", key);
-	cJSON_AddStringToObject(c, "i", id);
-	cJSON_AddStringToObject(c, "f", fp);
-	char *text = cJSON_PrintUnformatted(c);
-	cJSON_Delete(c);
-	if (!text)
-		return NULL;
-	char *out = svc_b64url_encode(text, strlen(text));
-	free(text);
-	return out;
+	char fp[17];
+	fingerprint(q, fp);
+	return svc_cursor_make(fp, key, id);
 }
 
 static enum svc_result cursor_read(const char *s, struct tsk_query *q, struct svc_err *err)
 {
-	size_t len = 0;
-	unsigned char *raw = strlen(s) <= 4 * sizeof q->after_key ? svc_b64url_decode(s, &len)
-								   : NULL;
-	cJSON *c = NULL;
-	struct svc_err ignored;
-	if (raw)
-		svc_json_parse_object((const char *)raw, len, &c, &ignored);
-	free(raw);
-	const cJSON *k = cJSON_GetObjectItemCaseSensitive(c, "k");
-	const cJSON *i = cJSON_GetObjectItemCaseSensitive(c, "i");
-	const cJSON *f = cJSON_GetObjectItemCaseSensitive(c, "f");
-	enum svc_result r = SVC_OK;
-	char fp[24];
-	snprintf(fp, sizeof fp, "%016llx", fingerprint(q));
-	if (!cJSON_IsString(k) || !cJSON_IsString(i) || !cJSON_IsString(f) ||
-	    !svc_uuid_valid(i->valuestring) || strlen(k->valuestring) >= sizeof q->after_key) {
-		r = svc_err_set(err, SVC_EINVAL, "cursor", "cursor is not valid");
-	} else if (strcmp(f->valuestring, fp) != 0) {
-		r = svc_err_set(err, SVC_EINVAL, "cursor",
-				"cursor belongs to a query with another sort or other filters");
-	} else {
-		/* The key must read back as its sort's type. */
-		const char *kv = k->valuestring;
-		long pr;
-		bool ok;
-		switch (q->sort) {
-		case TSK_SORT_PRIORITY:
-			ok = svc_parse_long(kv, 1, 3, &pr) == 0;
-			break;
-		case TSK_SORT_TITLE:
-			ok = svc_utf8_valid(kv, strlen(kv));
-			break;
-		default:
-			ok = svc_time_parse_rfc3339(kv, NULL) == 0 ||
-			     (q->sort == TSK_SORT_DUE &&
-			      (strcmp(kv, "infinity") == 0 || strcmp(kv, "-infinity") == 0));
-		}
-		if (!ok) {
-			r = svc_err_set(err, SVC_EINVAL, "cursor", "cursor is not valid");
-		} else {
-			q->after = true;
-			snprintf(q->after_key, sizeof q->after_key, "%s", kv);
-			snprintf(q->after_id, sizeof q->after_id, "%s", i->valuestring);
-		}
+	char fp[17];
+	fingerprint(q, fp);
+	enum svc_result r = svc_cursor_read(s, fp, q->after_key, sizeof q->after_key, q->after_id,
+					    sizeof q->after_id, err);
+	if (r != SVC_OK)
+		return r;
+	/* The key must read back as its sort's type. */
+	const char *key = q->after_key;
+	long pr;
+	bool ok;
+	switch (q->sort) {
+	case TSK_SORT_PRIORITY:
+		ok = svc_parse_long(key, 1, 3, &pr) == 0;
+		break;
+	case TSK_SORT_TITLE:
+		ok = svc_utf8_valid(key, strlen(key));
+		break;
+	default:
+		ok = svc_time_parse_rfc3339(key, NULL) == 0 ||
+		     (q->sort == TSK_SORT_DUE &&
+		      (strcmp(key, "infinity") == 0 || strcmp(key, "-infinity") == 0));
 	}
-	cJSON_Delete(c);
-	return r;
+	if (!ok || !svc_uuid_valid(q->after_id))
+		return svc_err_set(err, SVC_EINVAL, "cursor", "cursor is not valid");
+	q->after = true;
+	return SVC_OK;
 }
 
 static enum svc_result one_of(const char *name, const char *v, const char *const *allowed,
@@ -526,18 +485,11 @@ enum svc_result tsk_query_parse(const struct svc_kv *params, size_t n, struct ts
 	out->desc = true;
 	out->limit = TSK_LIMIT_DEFAULT;
 	const char *cursor = NULL;
+	enum svc_result known = svc_query_known(params, n, names, "tag", err);
+	if (known != SVC_OK)
+		return known;
 	for (size_t i = 0; i < n; i++) {
 		const char *k = params[i].name, *v = params[i].value;
-		size_t known = 0;
-		while (names[known] && strcmp(names[known], k) != 0)
-			known++;
-		if (!names[known])
-			return svc_err_set(err, SVC_EINVAL, k, "unknown query parameter '%.40s'", k);
-		if (strcmp(k, "tag") != 0)
-			for (size_t j = 0; j < i; j++)
-				if (strcmp(params[j].name, k) == 0)
-					return svc_err_set(err, SVC_EINVAL, k,
-							   "query parameter '%s' is repeated", k);
 		if (!svc_utf8_valid(v, strlen(v)))
 			return svc_err_set(err, SVC_EINVAL, k, "%s is not valid UTF-8", k);
 		enum svc_result r = SVC_OK;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "svc/cursor.h"
 #include "svc/event.h"
 #include "svc/json.h"
 #include "svc/log.h"
@@ -632,11 +633,10 @@ enum svc_result tsk_store_list(const char *conninfo, const char *user_id,
 	int n = 0;
 	char limit[24];
 	snprintf(limit, sizeof limit, "%ld", q->limit + 1);
-	struct svc_buf sql, like, tags, page;
+	struct svc_buf sql, like, tags;
 	svc_buf_init(&sql, 8192);
 	svc_buf_init(&like, 4096);
 	svc_buf_init(&tags, 16384);
-	svc_buf_init(&page, 64u << 20);
 	svc_buf_printf(&sql, "SELECT " SNAPSHOT_SQL ", t.id, to_json(%s) #>> '{}'"
 			     " FROM tasks.tasks t WHERE t.user_id = ", key);
 	bind(&sql, params, &n, user_id);
@@ -693,36 +693,23 @@ enum svc_result tsk_store_list(const char *conninfo, const char *user_id,
 	else
 		r = svc_pg_query(pg, sql.data, n, params, &res, err);
 	if (r == SVC_OK) {
-		int rows = PQntuples(res);
-		int shown = rows > q->limit ? (int)q->limit : rows;
-		svc_buf_puts(&page, "{\"items\":[");
-		for (int i = 0; i < shown; i++) {
-			if (i)
-				svc_buf_puts(&page, ",");
-			svc_buf_puts(&page, PQgetvalue(res, i, 0));
-		}
-		svc_buf_puts(&page, "],\"next_cursor\":");
-		if (rows > shown) {
-			char *cur = tsk_cursor_make(q, PQgetvalue(res, shown - 1, 3),
-						    PQgetvalue(res, shown - 1, 2));
-			if (!cur)
-				page.failed = true;
-			else
-				svc_buf_json_string(&page, cur);
-			free(cur);
-		} else {
-			svc_buf_puts(&page, "null");
-		}
-		svc_buf_puts(&page, "}");
+		struct svc_page page;
+		svc_page_init(&page, (size_t)q->limit);
+		int rows = PQntuples(res), i = 0;
+		while (i < rows && svc_page_add(&page, PQgetvalue(res, i, 0)))
+			i++;
+		char *cur = page.more ? tsk_cursor_make(q, PQgetvalue(res, i - 1, 3),
+							PQgetvalue(res, i - 1, 2))
+				      : NULL;
+		*out = svc_page_finish(&page, cur);
+		free(cur);
 		PQclear(res);
-		*out = svc_buf_take(&page, NULL);
 		if (!*out)
 			r = oom(err);
 	}
 	svc_buf_cleanup(&sql);
 	svc_buf_cleanup(&like);
 	svc_buf_cleanup(&tags);
-	svc_buf_cleanup(&page);
 	return r;
 }
 

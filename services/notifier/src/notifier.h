@@ -1,0 +1,19 @@
+/* What every notifier handler shares (req->ctx, and the event handlers'
+ * argument). */
+#ifndef NTF_NOTIFIER_H
+#define NTF_NOTIFIER_H
+
+#include "deliver.h"
+#include "svc/redis.h"
+
+struct svc_app;
+
+struct ntf_ctx {
+	struct svc_app *app;
+	const char *conninfo;
+	struct svc_redis_addr redis;   /* live push */
+	struct ntf_deliver_cfg deliver; /* webhooks, e-mail, retries */
+	struct ntf_deliver *workers;    /* NULL until started */
+};
+
+#endif
