@@ -408,6 +408,15 @@ enum svc_result svc_app_auth(struct svc_app *app, const struct svc_req *req,
 	const char *tok = h + 7;
 	while (*tok == ' ')
 		tok++;
+	return svc_app_auth_token(app, tok, want_typ, out, err);
+}
+
+enum svc_result svc_app_auth_token(struct svc_app *app, const char *tok,
+				   const char *want_typ, struct svc_claims *out,
+				   struct svc_err *err)
+{
+	if (!tok || !*tok)
+		return svc_err_set(err, SVC_EAUTH, NULL, "missing token");
 	pthread_mutex_lock(&app->key_lock);
 	enum svc_result r;
 	if (!app->key)

@@ -76,6 +76,10 @@ void svc_app_use_jwt(struct svc_app *app);
 enum svc_result svc_app_auth(struct svc_app *app, const struct svc_req *req,
 			     const char *want_typ, struct svc_claims *out,
 			     struct svc_err *err);
+/* The same for a token found elsewhere (NULL or empty: SVC_EAUTH). */
+enum svc_result svc_app_auth_token(struct svc_app *app, const char *token,
+				   const char *want_typ, struct svc_claims *out,
+				   struct svc_err *err);
 /* Signs a token with the loaded key; *out caller frees with free(). */
 enum svc_result svc_app_sign(struct svc_app *app, const struct svc_claims *c,
 			     char **out, struct svc_err *err);
