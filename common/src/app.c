@@ -402,12 +402,9 @@ enum svc_result svc_app_auth(struct svc_app *app, const struct svc_req *req,
 			     const char *want_typ, struct svc_claims *out,
 			     struct svc_err *err)
 {
-	const char *h = svc_req_header(req, "Authorization");
-	if (!h || strncasecmp(h, "Bearer ", 7) != 0)
+	const char *tok = svc_req_bearer(req);
+	if (!tok)
 		return svc_err_set(err, SVC_EAUTH, NULL, "missing bearer token");
-	const char *tok = h + 7;
-	while (*tok == ' ')
-		tok++;
 	return svc_app_auth_token(app, tok, want_typ, out, err);
 }
 

@@ -187,6 +187,17 @@ const char *svc_req_query(const struct svc_req *r, const char *name)
 	return NULL;
 }
 
+const char *svc_req_bearer(const struct svc_req *r)
+{
+	const char *h = svc_req_header(r, "Authorization");
+	if (!h || strncasecmp(h, "Bearer ", 7) != 0)
+		return NULL;
+	h += 7;
+	while (*h == ' ')
+		h++;
+	return h;
+}
+
 /* ---- responses -------------------------------------------------------- */
 
 void svc_resp_raw(struct svc_resp *resp, int status, const char *content_type,

@@ -194,6 +194,8 @@ const char *svc_req_param(const struct svc_req *r, const char *name);
 const char *svc_req_header(const struct svc_req *r, const char *name);
 /* First decoded query value for name; NULL when absent. */
 const char *svc_req_query(const struct svc_req *r, const char *name);
+/* The token of "Authorization: Bearer <token>"; NULL when there is none. */
+const char *svc_req_bearer(const struct svc_req *r);
 
 /* Takes ownership of body (may be NULL for no body) and renders it. */
 void svc_resp_json(struct svc_resp *resp, int status, cJSON *body);
