@@ -125,6 +125,35 @@ def test_heartbeats_come_every_sse_heartbeat_ms():
             assert time.time() - t0 < 3
 
 
+def _until_the_end(stream):
+    """Reads blocks until the stream ends; raises TimeoutError if it does
+    not within 10 s."""
+    deadline = time.time() + 10
+    with pytest.raises(EOFError):
+        while True:
+            stream.next_block(timeout=max(0.05, deadline - time.time()))
+
+
+def test_a_stream_ends_when_its_token_expires():
+    with own_gateway(SSE_HEARTBEAT_MS="300") as (url, _):
+        with open_stream(url, token=make_token(new_user(), ttl=2)) as s:
+            assert s.status == 200
+            t0 = time.time()
+            _until_the_end(s)
+            assert 0.5 <= time.time() - t0 < 5  # exp is in whole seconds
+
+
+def test_a_stopping_gateway_ends_its_streams_at_once():
+    with own_gateway() as (url, _):
+        s = open_stream(url, token=make_token(new_user()))
+        assert s.status == 200
+        t0 = time.time()
+    # The drain did not wait out its grace (10 s) for the open stream.
+    assert time.time() - t0 < 5
+    _until_the_end(s)
+    s.close()
+
+
 def test_streams_on_two_gateways_both_get_their_users_notification():
     user = new_user()
     token = make_token(user)
