@@ -126,6 +126,9 @@ struct svc_app *svc_app_new(const char *name, struct svc_config *cfg, void *ctx)
 	app->opts.workers = (int)svc_config_long(cfg, "HTTP_WORKERS", "4", 1, 64);
 	app->opts.max_body = (size_t)svc_config_long(cfg, "MAX_BODY_BYTES", "65536", 1024,
 						      8 << 20);
+	/* Each stream holds a connection: keep the cap under the descriptor
+	 * limit (ulimit -n). */
+	app->opts.max_streams = (size_t)svc_config_long(cfg, "HTTP_MAX_STREAMS", "512", 0, 100000);
 	app->opts.ctx = ctx;
 	const char *dapr = svc_config_str(cfg, "DAPR_HTTP_ENDPOINT", "http://127.0.0.1:3500");
 	long dapr_timeout = svc_config_long(cfg, "DAPR_TIMEOUT_MS", "5000", 100, 120000);
@@ -400,12 +403,18 @@ enum svc_result svc_app_auth(struct svc_app *app, const struct svc_req *req,
 			     const char *want_typ, struct svc_claims *out,
 			     struct svc_err *err)
 {
-	const char *h = svc_req_header(req, "Authorization");
-	if (!h || strncasecmp(h, "Bearer ", 7) != 0)
+	const char *tok = svc_req_bearer(req);
+	if (!tok)
 		return svc_err_set(err, SVC_EAUTH, NULL, "missing bearer token");
-	const char *tok = h + 7;
-	while (*tok == ' ')
-		tok++;
+	return svc_app_auth_token(app, tok, want_typ, out, err);
+}
+
+enum svc_result svc_app_auth_token(struct svc_app *app, const char *tok,
+				   const char *want_typ, struct svc_claims *out,
+				   struct svc_err *err)
+{
+	if (!tok || !*tok)
+		return svc_err_set(err, SVC_EAUTH, NULL, "missing token");
 	pthread_mutex_lock(&app->key_lock);
 	enum svc_result r;
 	if (!app->key)
@@ -465,6 +474,9 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	svc_info(NULL, "signal %d: stopping (in flight: %zu)", (int)sig,
 		 svc_http_inflight(app->http));
 	svc_http_stop_accepting(app->http);
+	/* Streams never end by themselves: end them now (their clients
+	 * reconnect to another replica), then drain the rest. */
+	svc_http_end_streams(app->http);
 	app->drain_deadline = svc_now_ms() + app->grace_ms;
 	struct timeval tv = {0, 50000};
 	app->drain_timer = event_new(app->base, -1, EV_PERSIST, on_drain, app);

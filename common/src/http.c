@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include <netinet/in.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -20,6 +22,10 @@
 #include "svc/log.h"
 #include "svc/metrics.h"
 #include "svc/util.h"
+
+/* Seconds a connection may stay silent while it reads a request or while
+ * its answer cannot be written. */
+#define CONN_TIMEOUT_S 60
 
 struct route {
 	char method[16];
@@ -42,6 +48,29 @@ struct job {
 	char *body;
 	struct svc_err pre; /* an error found before the handler ran */
 	bool has_pre;
+	struct svc_stream *stream; /* set by svc_stream_open */
+};
+
+/* Who touches what: the loop thread alone moves a stream through its
+ * life (begin, write, end) and alone touches job; other threads only queue
+ * bytes and close, under lock. Lock order: a stream's lock, then the
+ * server's. */
+struct svc_stream {
+	pthread_mutex_t lock;
+	int refs;               /* the owner's, the server's, one while dirty */
+	struct svc_http *http;  /* never touched once ended */
+	struct job *job;        /* the request; NULL once ended */
+	struct evbuffer *queue; /* sent, not yet written; under lock */
+	size_t written;         /* bytes handed to the connection */
+	bool dirty;             /* on http->dirty; under lock */
+	bool closed;            /* the owner called svc_stream_close; under lock */
+	bool too_slow;          /* a send would pass the cap; under lock */
+	bool ended;             /* the response is over; under lock */
+	bool started;           /* the status line went out */
+	svc_stream_end_fn on_end;
+	void *arg;
+	struct svc_stream *next_dirty;  /* under http->lock */
+	struct svc_stream *prev, *next; /* http->streams; under http->lock */
 };
 
 struct svc_http {
@@ -63,6 +92,12 @@ struct svc_http {
 	int nthreads;
 	struct event *done_ev;
 	size_t inflight;
+
+	struct event *stream_ev;    /* the loop's wake-up for dirty streams */
+	struct svc_stream *dirty;   /* streams with bytes or a close; under lock */
+	struct svc_stream *streams; /* open ones; under lock */
+	size_t nstreams;            /* under lock */
+	bool streams_closing;       /* written on the loop thread, under lock */
 };
 
 /* ---- key/value helpers ------------------------------------------------ */
@@ -150,6 +185,17 @@ const char *svc_req_query(const struct svc_req *r, const char *name)
 		if (strcmp(r->query[i].name, name) == 0)
 			return r->query[i].value;
 	return NULL;
+}
+
+const char *svc_req_bearer(const struct svc_req *r)
+{
+	const char *h = svc_req_header(r, "Authorization");
+	if (!h || strncasecmp(h, "Bearer ", 7) != 0)
+		return NULL;
+	h += 7;
+	while (*h == ' ')
+		h++;
+	return h;
 }
 
 /* ---- responses -------------------------------------------------------- */
@@ -289,10 +335,10 @@ static void on_conn_close(struct evhttp_connection *evcon, void *arg)
 	j->evreq = NULL;
 }
 
-static void finish(struct job *j)
+/* Request metrics and the access log line, once an answer is over.
+ * stream_bytes and why (may be NULL) are for streams. */
+static void account(struct job *j, size_t stream_bytes, const char *why)
 {
-	struct svc_http *h = j->http;
-	h->inflight--;
 	double secs = (double)(svc_now_ms() - j->start_ms) / 1000.0;
 	const char *route = j->route ? j->route->pattern : "unmatched";
 	char labels[512], esc[256];
@@ -306,20 +352,44 @@ static void finish(struct job *j)
 	if (j->resp.status >= 500)
 		svc_metrics_inc("http_errors_total", "HTTP 5xx answers.", "", 1);
 
+	/* The path only: a query may carry a credential (?access_token=). */
 	bool quiet = j->route && (j->route->flags & SVC_ROUTE_QUIET) && j->resp.status < 400;
-	svc_log(quiet ? SVC_LOG_DEBUG : SVC_LOG_INFO, j->req.request_id,
-		"%s %s %d %.1fms", j->method, j->path, j->resp.status, secs * 1000.0);
+	if (j->stream)
+		svc_log(SVC_LOG_INFO, j->req.request_id, "%s %s %d %.1fms stream %zu bytes%s%s",
+			j->method, j->path, j->resp.status, secs * 1000.0, stream_bytes,
+			why ? ", " : "", why ? why : "");
+	else
+		svc_log(quiet ? SVC_LOG_DEBUG : SVC_LOG_INFO, j->req.request_id,
+			"%s %s %d %.1fms", j->method, j->path, j->resp.status, secs * 1000.0);
+}
 
+/* Puts resp's headers on the answer. The connection's close callback is
+ * the job's until here. */
+static void add_headers(struct job *j)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(j->evreq);
+	if (evcon)
+		evhttp_connection_set_closecb(evcon, NULL, NULL);
+	struct evkeyvalq *out = evhttp_request_get_output_headers(j->evreq);
+	evhttp_add_header(out, "X-Request-Id", j->req.request_id);
+	if (j->resp.content_type[0])
+		evhttp_add_header(out, "Content-Type", j->resp.content_type);
+	for (size_t i = 0; i < j->resp.nheaders; i++)
+		evhttp_add_header(out, j->resp.headers[i].name, j->resp.headers[i].value);
+}
+
+static void stream_begin(struct job *j);
+
+static void finish(struct job *j)
+{
+	if (j->stream) {
+		stream_begin(j);
+		return;
+	}
+	j->http->inflight--;
+	account(j, 0, NULL);
 	if (j->evreq) {
-		struct evhttp_connection *evcon = evhttp_request_get_connection(j->evreq);
-		if (evcon)
-			evhttp_connection_set_closecb(evcon, NULL, NULL);
-		struct evkeyvalq *out = evhttp_request_get_output_headers(j->evreq);
-		evhttp_add_header(out, "X-Request-Id", j->req.request_id);
-		if (j->resp.content_type[0])
-			evhttp_add_header(out, "Content-Type", j->resp.content_type);
-		for (size_t i = 0; i < j->resp.nheaders; i++)
-			evhttp_add_header(out, j->resp.headers[i].name, j->resp.headers[i].value);
+		add_headers(j);
 		struct evbuffer *buf = evbuffer_new();
 		if (buf && j->resp.body_len)
 			evbuffer_add(buf, j->resp.body, j->resp.body_len);
@@ -328,6 +398,278 @@ static void finish(struct job *j)
 			evbuffer_free(buf);
 	}
 	job_free(j);
+}
+
+/* ---- streams ---------------------------------------------------------- */
+
+static void stream_release(struct svc_stream *s)
+{
+	pthread_mutex_lock(&s->lock);
+	bool last = --s->refs == 0;
+	pthread_mutex_unlock(&s->lock);
+	if (!last)
+		return;
+	evbuffer_free(s->queue);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+/* Hands s to the loop thread. Call with s->lock held, s not ended. */
+static void stream_wake(struct svc_stream *s)
+{
+	if (s->dirty)
+		return;
+	s->dirty = true;
+	s->refs++;
+	struct svc_http *h = s->http;
+	pthread_mutex_lock(&h->lock);
+	s->next_dirty = h->dirty;
+	h->dirty = s;
+	pthread_mutex_unlock(&h->lock);
+	event_active(h->stream_ev, EV_READ, 0);
+}
+
+static void streams_gauge(struct svc_http *h)
+{
+	pthread_mutex_lock(&h->lock);
+	size_t n = h->nstreams;
+	pthread_mutex_unlock(&h->lock);
+	svc_metrics_set("http_streams_open", "Streaming responses open now.", "", (double)n);
+}
+
+/* Ends the answer (after what was written), tells the owner unless it
+ * closed the stream itself, and writes the access log line. why says why
+ * the server ended it, or NULL. Loop thread. */
+static void stream_end(struct svc_stream *s, const char *why)
+{
+	struct job *j = s->job;
+	struct svc_http *h = j->http;
+	if (j->evreq) {
+		struct evhttp_connection *evcon = evhttp_request_get_connection(j->evreq);
+		if (evcon) {
+			evhttp_connection_set_closecb(evcon, NULL, NULL);
+			/* Back to the usual timeouts for the connection's next
+			 * request. */
+			evhttp_connection_set_timeout(evcon, CONN_TIMEOUT_S);
+		}
+		/* Frees a request whose client left without writing. */
+		evhttp_send_reply_end(j->evreq);
+		j->evreq = NULL;
+	}
+	pthread_mutex_lock(&s->lock);
+	s->ended = true;
+	bool tell = !s->closed;
+	pthread_mutex_unlock(&s->lock);
+	pthread_mutex_lock(&h->lock);
+	if (s->prev)
+		s->prev->next = s->next;
+	else
+		h->streams = s->next;
+	if (s->next)
+		s->next->prev = s->prev;
+	h->nstreams--;
+	pthread_mutex_unlock(&h->lock);
+	streams_gauge(h);
+	if (tell && s->on_end)
+		s->on_end(s->arg, s);
+	h->inflight--;
+	account(j, s->written, why);
+	job_free(j);
+	s->job = NULL;
+	stream_release(s); /* the server's */
+}
+
+/* Writes what was queued, and ends the stream when it is closed, its
+ * client is gone or too slow, or the server stops. Loop thread, started
+ * streams only. */
+static void stream_flush(struct svc_stream *s)
+{
+	struct job *j = s->job;
+	struct evhttp_connection *evcon = j->evreq ? evhttp_request_get_connection(j->evreq) : NULL;
+	struct evbuffer *out = evbuffer_new();
+	pthread_mutex_lock(&s->lock);
+	if (out)
+		evbuffer_add_buffer(out, s->queue);
+	bool closed = s->closed, too_slow = s->too_slow;
+	pthread_mutex_unlock(&s->lock);
+	const char *why = NULL;
+	if (!evcon) {
+		why = "client gone";
+	} else if (!out) {
+		why = "out of memory";
+	} else {
+		size_t waiting = evbuffer_get_length(
+			bufferevent_get_output(evhttp_connection_get_bufferevent(evcon)));
+		size_t len = evbuffer_get_length(out);
+		if (too_slow || waiting + len > SVC_STREAM_MAX_QUEUED) {
+			why = "client too slow";
+		} else if (len) {
+			evhttp_send_reply_chunk(j->evreq, out);
+			s->written += len;
+		}
+	}
+	if (out)
+		evbuffer_free(out);
+	if (why)
+		stream_end(s, why);
+	else if (closed)
+		stream_end(s, NULL);
+	else if (j->http->streams_closing)
+		stream_end(s, "server stopping");
+}
+
+/* The client went away (or the server is being freed) mid-stream. */
+static void on_stream_gone(struct evhttp_connection *evcon, void *arg)
+{
+	(void)evcon;
+	struct svc_stream *s = arg;
+	if (evhttp_request_get_connection(s->job->evreq) != NULL)
+		s->job->evreq = NULL; /* libevent frees it next */
+	stream_end(s, "client gone");
+}
+
+/* The handler returned: the status line, headers and its body go out. */
+static void stream_begin(struct job *j)
+{
+	struct svc_stream *s = j->stream;
+	s->started = true;
+	struct evhttp_connection *evcon = j->evreq ? evhttp_request_get_connection(j->evreq) : NULL;
+	if (evcon) {
+		add_headers(j);
+		evhttp_connection_set_closecb(evcon, on_stream_gone, s);
+		evhttp_send_reply_start(j->evreq, j->resp.status, NULL);
+		/* The client says nothing while it listens: no read timeout.
+		 * Writes keep theirs, so a client that stops reading ends it. */
+		struct timeval wt = {CONN_TIMEOUT_S, 0};
+		bufferevent_set_timeouts(evhttp_connection_get_bufferevent(evcon), NULL, &wt);
+		struct evbuffer *buf = j->resp.body_len ? evbuffer_new() : NULL;
+		if (buf && evbuffer_add(buf, j->resp.body, j->resp.body_len) == 0) {
+			evhttp_send_reply_chunk(j->evreq, buf);
+			s->written += j->resp.body_len;
+		}
+		if (buf)
+			evbuffer_free(buf);
+		svc_debug(j->req.request_id, "%s %s %d stream open", j->method, j->path,
+			  j->resp.status);
+	}
+	stream_flush(s);
+}
+
+static void on_streams(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct svc_http *h = arg;
+	pthread_mutex_lock(&h->lock);
+	struct svc_stream *list = h->dirty;
+	h->dirty = NULL;
+	pthread_mutex_unlock(&h->lock);
+	while (list) {
+		struct svc_stream *s = list;
+		list = s->next_dirty;
+		pthread_mutex_lock(&s->lock);
+		s->dirty = false;
+		bool ended = s->ended;
+		pthread_mutex_unlock(&s->lock);
+		/* One not started yet is flushed when its handler returns. */
+		if (!ended && s->started)
+			stream_flush(s);
+		stream_release(s);
+	}
+}
+
+struct svc_stream *svc_stream_open(struct svc_req *req, struct svc_resp *resp,
+				   const char *content_type, svc_stream_end_fn on_end,
+				   void *arg)
+{
+	struct job *j = (struct job *)(void *)((char *)req - offsetof(struct job, req));
+	struct svc_http *h = j->http;
+	if (j->stream)
+		return NULL;
+	struct svc_stream *s = calloc(1, sizeof *s);
+	if (!s)
+		return NULL;
+	s->queue = evbuffer_new();
+	if (!s->queue) {
+		free(s);
+		return NULL;
+	}
+	pthread_mutex_init(&s->lock, NULL);
+	s->refs = 2;
+	s->http = h;
+	s->job = j;
+	s->on_end = on_end;
+	s->arg = arg;
+	pthread_mutex_lock(&h->lock);
+	bool room = !h->streams_closing && h->nstreams < h->opts.max_streams;
+	if (room) {
+		s->next = h->streams;
+		if (h->streams)
+			h->streams->prev = s;
+		h->streams = s;
+		h->nstreams++;
+	}
+	pthread_mutex_unlock(&h->lock);
+	if (!room) {
+		evbuffer_free(s->queue);
+		pthread_mutex_destroy(&s->lock);
+		free(s);
+		return NULL;
+	}
+	j->stream = s;
+	resp->status = 200;
+	snprintf(resp->content_type, sizeof resp->content_type, "%s", content_type);
+	return s;
+}
+
+int svc_stream_send(struct svc_stream *s, const void *data, size_t len)
+{
+	int rc = -1;
+	pthread_mutex_lock(&s->lock);
+	if (!s->ended && !s->closed && !s->too_slow) {
+		if (evbuffer_get_length(s->queue) + len > SVC_STREAM_MAX_QUEUED)
+			s->too_slow = true;
+		else if (evbuffer_add(s->queue, data, len) == 0)
+			rc = 0;
+		stream_wake(s);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+void svc_stream_close(struct svc_stream *s)
+{
+	pthread_mutex_lock(&s->lock);
+	s->closed = true;
+	if (!s->ended)
+		stream_wake(s);
+	pthread_mutex_unlock(&s->lock);
+	stream_release(s); /* the owner's */
+}
+
+void svc_http_end_streams(struct svc_http *h)
+{
+	pthread_mutex_lock(&h->lock);
+	h->streams_closing = true;
+	struct svc_stream *s = h->streams;
+	pthread_mutex_unlock(&h->lock);
+	/* Only this thread unlinks, and nothing links any more. */
+	while (s) {
+		pthread_mutex_lock(&h->lock);
+		struct svc_stream *next = s->next;
+		pthread_mutex_unlock(&h->lock);
+		if (s->started)
+			stream_flush(s);
+		s = next;
+	}
+}
+
+size_t svc_http_streams(struct svc_http *h)
+{
+	pthread_mutex_lock(&h->lock);
+	size_t n = h->nstreams;
+	pthread_mutex_unlock(&h->lock);
+	return n;
 }
 
 static void on_done(evutil_socket_t fd, short what, void *arg)
@@ -537,7 +879,8 @@ struct svc_http *svc_http_new(struct event_base *base, const struct svc_http_opt
 	pthread_cond_init(&h->cond, NULL);
 	h->evhttp = evhttp_new(base);
 	h->done_ev = event_new(base, -1, 0, on_done, h);
-	if (!h->evhttp || !h->done_ev)
+	h->stream_ev = event_new(base, -1, 0, on_streams, h);
+	if (!h->evhttp || !h->done_ev || !h->stream_ev)
 		goto fail;
 	/* evhttp's own limit answers with an HTML page: see SVC_HTTP_HARD_BODY
 	 * in http.h for why it is a fixed bound far above ours. */
@@ -546,7 +889,7 @@ struct svc_http *svc_http_new(struct event_base *base, const struct svc_http_opt
 	evhttp_set_max_body_size(h->evhttp, (ev_ssize_t)SVC_HTTP_HARD_BODY);
 	evhttp_set_flags(h->evhttp, EVHTTP_SERVER_LINGERING_CLOSE);
 	evhttp_set_max_headers_size(h->evhttp, 64 * 1024);
-	evhttp_set_timeout(h->evhttp, 60);
+	evhttp_set_timeout(h->evhttp, CONN_TIMEOUT_S);
 	evhttp_set_allowed_methods(h->evhttp, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
 				   EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
 				   EVHTTP_REQ_PATCH | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_HEAD);
@@ -629,12 +972,18 @@ void svc_http_free(struct svc_http *h)
 	for (int i = 0; i < h->nthreads; i++)
 		pthread_join(h->threads[i], NULL);
 	free(h->threads);
-	/* Answer whatever the workers finished after the loop stopped. */
+	/* End the streams, answer whatever the workers finished after the
+	 * loop stopped (streams among them start and end at once), and drop
+	 * the loop's hold on streams with news. */
+	svc_http_end_streams(h);
 	on_done(-1, 0, h);
+	on_streams(-1, 0, h);
 	if (h->evhttp)
 		evhttp_free(h->evhttp);
 	if (h->done_ev)
 		event_free(h->done_ev);
+	if (h->stream_ev)
+		event_free(h->stream_ev);
 	for (size_t i = 0; i < h->nroutes; i++)
 		free(h->routes[i].pattern);
 	free(h->routes);

@@ -58,12 +58,25 @@ static void responses(void **state)
 	free(r.headers[0].value);
 }
 
+static void bearer_tokens(void **state)
+{
+	(void)state;
+	struct svc_kv h[] = {{"authorization", "bearer  abc.def"}};
+	struct svc_req r = {.headers = h, .nheaders = 1};
+	assert_string_equal(svc_req_bearer(&r), "abc.def");
+	h[0].value = "Basic dXNlcg==";
+	assert_null(svc_req_bearer(&r));
+	r.nheaders = 0;
+	assert_null(svc_req_bearer(&r));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(exact_and_params),
 		cmocka_unit_test(mismatches),
 		cmocka_unit_test(responses),
+		cmocka_unit_test(bearer_tokens),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

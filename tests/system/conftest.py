@@ -288,3 +288,95 @@ class RedisSubscriber:
 
     def close(self):
         self.sock.close()
+
+# ---- notification streams (Server-Sent Events) -----------------------------
+
+class EventStream:
+    """GET of a text/event-stream, read one event at a time. status and
+    headers are the answer's; body is read only when it is not a stream."""
+
+    def __init__(self, url, headers=None, timeout=15):
+        import http.client
+        import urllib.parse
+        u = urllib.parse.urlsplit(url)
+        self.conn = http.client.HTTPConnection(u.hostname, u.port, timeout=timeout)
+        path = u.path + ("?" + u.query if u.query else "")
+        self.conn.request("GET", path, headers={"Accept": "text/event-stream", **(headers or {})})
+        self.resp = self.conn.getresponse()
+        self.status = self.resp.status
+        self.headers = {k.lower(): v for k, v in self.resp.getheaders()}
+        self.body = b""
+        if not self.headers.get("content-type", "").startswith("text/event-stream"):
+            self.body = self.resp.read()
+            self.close()
+
+    def json(self):
+        return json.loads(self.body)
+
+    def next_block(self, timeout=15):
+        """The next block up to a blank line, as {"id", "event", "data",
+        "retry", "comments"} (data lines joined with newlines). Raises
+        TimeoutError when none comes in time, EOFError when the stream
+        ends."""
+        self.conn.sock.settimeout(timeout)
+        block = {"comments": []}
+        while True:
+            line = self.resp.readline()
+            if not line:
+                raise EOFError("the stream ended")
+            line = line.decode().rstrip("\r\n")
+            if line == "":
+                if len(block) > 1 or block["comments"]:
+                    return block
+                continue
+            if line.startswith(":"):
+                block["comments"].append(line[1:].strip())
+                continue
+            name, _, value = line.partition(":")
+            value = value[1:] if value.startswith(" ") else value
+            block[name] = block[name] + "\n" + value if name == "data" and name in block else value
+
+    def next_event(self, timeout=15):
+        """The next block that carries data (heartbeats and retry skipped)."""
+        deadline = time.time() + timeout
+        while True:
+            block = self.next_block(max(0.05, deadline - time.time()))
+            if "data" in block:
+                return block
+
+    def close(self):
+        self.conn.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def open_stream(base=None, token=None, query=None, headers=None, timeout=15):
+    """An EventStream of GET /api/notifications/stream on base (the stack's
+    gateway by default), with token as the bearer token."""
+    import urllib.parse
+    h = dict(headers or {})
+    if token:
+        h["Authorization"] = "Bearer " + token
+    url = (base or GATEWAY) + "/api/notifications/stream"
+    if query:
+        url += "?" + urllib.parse.urlencode(query)
+    return EventStream(url, h, timeout)
+
+
+def redis_cli(*args):
+    """Runs one redis-cli command on the stack's Redis; returns its output."""
+    out = subprocess.run(["redis-cli", "-h", "127.0.0.1", "-p", os.environ["REDIS_PORT"], *args],
+                         capture_output=True, text=True, check=True, timeout=30)
+    return out.stdout.strip()
+
+
+def publish_notification(user, notification):
+    """PUBLISHes a notification (a dict, or JSON text) the way notifier
+    does; returns the JSON text and how many subscribers Redis reached."""
+    text = notification if isinstance(notification, str) else json.dumps(notification)
+    n = redis_cli("PUBLISH", "todo:notify:" + user, text)
+    return text, int(n)

@@ -83,6 +83,10 @@ enum svc_result svc_app_auth(struct svc_app *app, const struct svc_req *req,
  * failure answers resp with the error and returns false. */
 bool svc_app_authed(struct svc_app *app, const struct svc_req *req, struct svc_resp *resp,
 		    struct svc_claims *who);
+/* The same for a token found elsewhere (NULL or empty: SVC_EAUTH). */
+enum svc_result svc_app_auth_token(struct svc_app *app, const char *token,
+				   const char *want_typ, struct svc_claims *out,
+				   struct svc_err *err);
 /* Signs a token with the loaded key; *out caller frees with free(). */
 enum svc_result svc_app_sign(struct svc_app *app, const struct svc_claims *c,
 			     char **out, struct svc_err *err);

@@ -77,6 +77,7 @@ struct svc_http_opts {
 	int port;
 	size_t max_body;   /* bytes; larger bodies get 413 */
 	int workers;       /* handler threads */
+	size_t max_streams; /* streams open at once (svc_stream_open); 0: none */
 	void *ctx;         /* handed to every handler as req->ctx */
 };
 
@@ -123,14 +124,78 @@ void svc_http_routes(const struct svc_http *h, svc_route_visit_fn fn, void *arg)
 
 /* Closes the listening socket; in-flight requests still complete. */
 void svc_http_stop_accepting(struct svc_http *h);
-/* Requests accepted and not yet answered. */
+/* Requests accepted and not yet answered, open streams included. */
 size_t svc_http_inflight(struct svc_http *h);
+
+/* ---- streaming responses ----------------------------------------------
+ *
+ * A handler may turn its answer into a stream: a response whose body goes
+ * on after the handler returned (Server-Sent Events), without holding a
+ * worker. Its owner then sends bytes from any thread; the loop thread
+ * writes them. The access log line and the request metrics are written
+ * when the stream ends.
+ *
+ *     s = svc_stream_open(req, resp, "text/event-stream", on_end, me);
+ *     if (!s) { svc_resp_errf(resp, SVC_EUNAVAIL, ...); return; }
+ *     ...return from the handler; later, on any thread:
+ *     svc_stream_send(s, "data: x\n\n", 9);
+ *     svc_stream_close(s);      (once, also after on_end ran)
+ *
+ * A stream ends when its owner closes it, when the client goes away, when
+ * the client falls more than SVC_STREAM_MAX_QUEUED bytes behind (or reads
+ * nothing for the server's write timeout), or when the server stops
+ * (svc_http_end_streams, svc_http_free). The connection's read timeout does
+ * not apply to a stream: the client sends nothing while it listens. */
+struct svc_stream;
+
+/* Bytes a stream may have waiting for a slow client (queued plus in the
+ * connection's buffer) before the server ends it. */
+#define SVC_STREAM_MAX_QUEUED ((size_t)1 << 20)
+
+/* Called once, on the loop thread, when the server ends a stream that its
+ * owner has not closed: the client went away, fell behind, or the server
+ * is stopping. Never before the handler that opened the stream returned.
+ * Must not block. The owner still calls svc_stream_close(s), here or
+ * later; until then s stays valid (svc_stream_send answers -1). */
+typedef void (*svc_stream_end_fn)(void *arg, struct svc_stream *s);
+
+/* From a handler: makes the answer a stream. When the handler returns, the
+ * server sends the status line (resp->status, set to 200 here), the
+ * headers (resp's, the filter's included; Content-Type content_type), then
+ * resp->body if the handler left one, then whatever svc_stream_send queued,
+ * until the stream ends. on_end (may be NULL) and arg are borrowed until
+ * svc_stream_close.
+ * Returns the caller's handle, which it releases with svc_stream_close; or
+ * NULL, leaving resp unchanged, when max_streams streams are open, the
+ * server is stopping, or memory ran out: answer 503 then. */
+struct svc_stream *svc_stream_open(struct svc_req *req, struct svc_resp *resp,
+				   const char *content_type, svc_stream_end_fn on_end,
+				   void *arg);
+/* Queues a copy of data[0..len) for the client, from any thread; never
+ * waits for the client. Returns 0, or -1 when the stream has ended or is
+ * ending (closed, client gone, or this send would pass
+ * SVC_STREAM_MAX_QUEUED: the server then ends it). */
+int svc_stream_send(struct svc_stream *s, const void *data, size_t len);
+/* Ends the stream once what was queued is written, and releases the
+ * caller's handle: s is invalid after. From any thread, on_end included;
+ * exactly once per svc_stream_open. */
+void svc_stream_close(struct svc_stream *s);
+
+/* On the loop thread: ends every open stream (each owner's on_end runs)
+ * and refuses new ones. A stream whose handler still runs ends as soon as
+ * that returns. Graceful shutdown calls it first, since streams never end
+ * by themselves and would hold the drain for its whole grace. */
+void svc_http_end_streams(struct svc_http *h);
+/* Streams open now. */
+size_t svc_http_streams(struct svc_http *h);
 
 const char *svc_req_param(const struct svc_req *r, const char *name);
 /* Case-insensitive header lookup; NULL when absent. */
 const char *svc_req_header(const struct svc_req *r, const char *name);
 /* First decoded query value for name; NULL when absent. */
 const char *svc_req_query(const struct svc_req *r, const char *name);
+/* The token of "Authorization: Bearer <token>"; NULL when there is none. */
+const char *svc_req_bearer(const struct svc_req *r);
 
 /* Takes ownership of body (may be NULL for no body) and renders it. */
 void svc_resp_json(struct svc_resp *resp, int status, cJSON *body);

@@ -4,6 +4,9 @@
 #ifndef SVC_REDIS_H
 #define SVC_REDIS_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #include <hiredis/hiredis.h>
 
 #include "svc/result.h"
@@ -35,5 +38,38 @@ struct svc_redis_addr {
 /* A /readyz check: arg is a struct svc_redis_addr (borrowed for the
  * process's life); pings on this thread's own handle. */
 enum svc_result svc_redis_ready_check(void *arg, struct svc_err *err);
+
+/* ---- pub/sub ---------------------------------------------------------
+ * A pattern subscriber with a connection and a thread of its own. When
+ * Redis goes away it resubscribes, with a backoff from 100 ms doubling to
+ * 5 s; while the connection is quiet it pings Redis to notice a peer that
+ * vanished without closing. Messages published while it is not subscribed
+ * are lost (Redis keeps none): on_up tells the owner, who may catch up
+ * from a store of its own. */
+struct svc_redis_sub;
+
+/* A message published on channel. channel and payload (payload[len] is
+ * NUL) are borrowed for the call. Runs on the subscriber's thread: it reads
+ * nothing else meanwhile. */
+typedef void (*svc_redis_msg_fn)(void *arg, const char *channel, const char *payload,
+				 size_t len);
+/* The subscription is in place: the first time (resumed false) and after
+ * each break (resumed true). Runs on the subscriber's thread, before any
+ * message of the new subscription; it may block, bounded. */
+typedef void (*svc_redis_up_fn)(void *arg, bool resumed);
+
+/* Starts subscribing to pattern (PSUBSCRIBE) on host:port. on_up may be
+ * NULL. host and pattern are copied; arg is borrowed until
+ * svc_redis_sub_stop. Returns NULL on OOM or when no thread can start. */
+struct svc_redis_sub *svc_redis_sub_start(const char *host, int port, const char *pattern,
+					  svc_redis_msg_fn on_msg, svc_redis_up_fn on_up,
+					  void *arg);
+/* True while subscribed. Any thread. */
+bool svc_redis_sub_ready(struct svc_redis_sub *s);
+/* A /readyz check; arg is the struct svc_redis_sub (NULL: not ready). */
+enum svc_result svc_redis_sub_ready_check(void *arg, struct svc_err *err);
+/* Stops the thread (after a callback that runs now returns) and frees s.
+ * NULL is a no-op. */
+void svc_redis_sub_stop(struct svc_redis_sub *s);
 
 #endif

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "limits_redis.h"
+#include "sse.h"
 #include "svc/log.h"
 #include "svc/metrics.h"
 #include "svc/util.h"
@@ -89,8 +90,9 @@ static enum svc_filter_result rate_limit(struct gw_edge *e, const struct svc_req
 	struct svc_claims who;
 	struct svc_err err = {0};
 	const char *user = NULL;
-	if (e->limits.user > 0 && svc_req_header(req, "Authorization") &&
-	    svc_app_auth(e->app, req, "access", &who, &err) == SVC_OK)
+	const char *token = gw_request_token(req);
+	if (e->limits.user > 0 && token &&
+	    svc_app_auth_token(e->app, token, "access", &who, &err) == SVC_OK)
 		user = who.sub;
 	struct gw_rl_check checks[GW_RL_MAX_CHECKS];
 	size_t n = gw_rl_checks(&e->limits, req->path, client, user, checks);

@@ -8,6 +8,7 @@
 
 #include "auth_routes.h"
 #include "proxy.h"
+#include "stream_routes.h"
 #include "svc/app.h"
 #include "svc/httpc.h"
 #include "svc/log.h"
@@ -126,5 +127,6 @@ int gw_routes_register(struct svc_app *app, struct gw_ctx *ctx)
 			    SVC_ROUTE_JSON);
 	svc_app_ready_check(app, "redis", svc_redis_ready_check, &ctx->redis);
 	rc |= gw_auth_routes_register(app, ctx);
+	rc |= gw_stream_routes_register(app, ctx);
 	return rc;
 }

@@ -6,11 +6,13 @@
 #include "svc/redis.h"
 
 struct svc_app;
+struct gw_hub;
 
 struct gw_ctx {
 	struct svc_app *app;
 	const char *task_service_url; /* base URL; method paths are appended */
-	const char *notifier_url;     /* the same for notifier */
+	const char *notifier_url;     /* NOTIFIER_URL: base URL, as task_service_url */
+	struct gw_hub *hub;           /* live notifications (sse_hub.h) */
 	long upstream_timeout_ms;
 	struct svc_redis_addr redis;
 	const char *conninfo; /* DATABASE_URL: the auth schema */
