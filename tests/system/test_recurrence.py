@@ -158,7 +158,8 @@ def test_deleting_with_series_all_ends_the_series():
     # The completed first occurrence stays as history; nothing new comes.
     tasks = series_tasks(user, first["id"])
     assert [t["id"] for t in tasks] == [first["id"]]
-    evs = [e for e in kafka_events("task-deleted") if e["key"] == second["id"]]
+    evs = eventually(lambda: [e for e in kafka_events("task-deleted") if e["key"] == second["id"]],
+                     timeout=30)
     assert evs and evs[0]["event"]["data"]["ends_series"] is True
 
 

@@ -66,8 +66,15 @@ enum svc_delivery ntf_on_event(void *arg, const struct svc_event *ev, const char
 			    .draft = &d, .email_on = ctx->deliver.email.smtp_url != NULL};
 	char *json = NULL;
 	int queued = 0;
-	enum svc_result r = ntf_store_notify(ctx->conninfo, &n, &json, &queued, &err);
-	const char *kind = d.kind;
+	enum svc_result r = ntf_store_user_lock(ctx->conninfo, ev->user_id, &err);
+	if (r == SVC_OK) {
+		r = ntf_store_notify(ctx->conninfo, &n, &json, &queued, &err);
+		if (r == SVC_OK && json &&
+		    ntf_live_publish(&ctx->redis, ev->user_id, json, &err) != SVC_OK)
+			svc_warn(request_id, "live push failed (the inbox has it): %s", err.message);
+		ntf_store_user_unlock(ctx->conninfo, ev->user_id);
+	}
+	const char *kind = d.kind; /* static */
 	ntf_draft_cleanup(&d);
 	if (r != SVC_OK)
 		return failed(request_id, ev->type, &err);
@@ -77,8 +84,6 @@ enum svc_delivery ntf_on_event(void *arg, const struct svc_event *ev, const char
 	}
 	if (queued)
 		ntf_deliver_kick(ctx->workers);
-	if (ntf_live_publish(&ctx->redis, ev->user_id, json, &err) != SVC_OK)
-		svc_warn(request_id, "live push failed (the inbox has it): %s", err.message);
 	char labels[64];
 	snprintf(labels, sizeof labels, "kind=\"%s\"", kind);
 	svc_metrics_inc("notifier_notifications_total", "Notifications made.", labels, 1);

@@ -145,6 +145,27 @@ enum svc_result ntf_store_mark_event(const char *conninfo, const char *event_id,
 	return pg ? mark(pg, event_id, topic, user_id, subject, first, err) : SVC_ENOMEM;
 }
 
+enum svc_result ntf_store_user_lock(const char *conninfo, const char *user_id,
+				    struct svc_err *err)
+{
+	struct svc_pg *pg = svc_pg_conn(conninfo, err);
+	const char *p[] = {user_id};
+	return pg ? svc_pg_query(pg, "SELECT pg_advisory_lock(hashtext('notify-user:' || $1))", 1,
+				 p, NULL, err)
+		  : SVC_ENOMEM;
+}
+
+void ntf_store_user_unlock(const char *conninfo, const char *user_id)
+{
+	struct svc_err err;
+	struct svc_pg *pg = svc_pg_conn(conninfo, &err);
+	const char *p[] = {user_id};
+	/* A lost connection took the lock with it. */
+	if (pg)
+		svc_pg_query(pg, "SELECT pg_advisory_unlock(hashtext('notify-user:' || $1))", 1, p,
+			     NULL, &err);
+}
+
 enum svc_result ntf_store_notify(const char *conninfo, const struct ntf_new *n,
 				 char **json, int *queued, struct svc_err *err)
 {

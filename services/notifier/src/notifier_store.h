@@ -27,6 +27,15 @@ struct ntf_new {
 	bool email_on; /* SMTP is configured: queue e-mail for users who opted in */
 };
 
+/* The user's notification lock: a session advisory lock on this thread's
+ * connection, held from before a notification is stored until after it is
+ * pushed live, so that one user's notifications are committed and pushed
+ * in id order across threads and replicas (a stream only ever moves
+ * forward, and resumes after the last id it saw). Unlock on every path. */
+enum svc_result ntf_store_user_lock(const char *conninfo, const char *user_id,
+				    struct svc_err *err);
+void ntf_store_user_unlock(const char *conninfo, const char *user_id);
+
 /* In one transaction: records the event and, the first time only, stores
  * its notification and queues its deliveries (webhook when the user has
  * one, e-mail when email_on and the user opted in). *json receives the

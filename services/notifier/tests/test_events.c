@@ -29,10 +29,32 @@ enum svc_result ntf_store_mark_event(const char *conninfo, const char *event_id,
 	return r;
 }
 
+/* The user's lock must be held around storing and pushing, and let go. */
+static int locked;
+enum svc_result ntf_store_user_lock(const char *conninfo, const char *user_id,
+				    struct svc_err *err)
+{
+	(void)conninfo;
+	(void)user_id;
+	(void)err;
+	assert_int_equal(locked, 0);
+	locked++;
+	return SVC_OK;
+}
+
+void ntf_store_user_unlock(const char *conninfo, const char *user_id)
+{
+	(void)conninfo;
+	(void)user_id;
+	assert_int_equal(locked, 1);
+	locked--;
+}
+
 enum svc_result ntf_store_notify(const char *conninfo, const struct ntf_new *n, char **json,
 				 int *queued, struct svc_err *err)
 {
 	(void)conninfo;
+	assert_int_equal(locked, 1);
 	check_expected(n->event_id);
 	check_expected(n->user_id);
 	check_expected(n->draft->kind);
@@ -54,6 +76,7 @@ enum svc_result ntf_live_publish(const struct svc_redis_addr *redis, const char 
 				 const char *json, struct svc_err *err)
 {
 	(void)redis;
+	assert_int_equal(locked, 1); /* pushed before the next one is stored */
 	check_expected(user_id);
 	check_expected(json);
 	enum svc_result r = mock_type(enum svc_result);
