@@ -175,3 +175,59 @@ def print_routes(name):
                          capture_output=True, text=True, check=True, timeout=60)
     return {tuple(line.split(" ", 1)) for line in out.stdout.splitlines()
             if line.split(" ", 1)[0].isupper() and " /" in line}
+
+
+# ---- event contracts -----------------------------------------------------
+
+def event_validators(*titles):
+    """JSON Schema validators for the event contracts in proto/events, keyed
+    by schema title (the topic), for the titles named (every schema when
+    none is). $refs resolve inside proto/events only; never fetched."""
+    import glob
+    import re
+    import datetime
+    import jsonschema
+    docs = {}
+    for path in glob.glob(os.path.join(ROOT, "proto", "events", "*.schema.json")):
+        with open(path) as f:
+            doc = json.load(f)
+        docs[doc["$id"]] = doc
+    checker = jsonschema.FormatChecker()
+
+    @checker.checks("date-time", raises=ValueError)
+    def rfc3339(value):
+        if not isinstance(value, str):
+            return True  # formats only constrain strings
+        if not re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)", value):
+            raise ValueError(value)
+        datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return True
+
+    def validator(doc):
+        # Debian's jsonschema (4.10) resolves $ref through RefResolver; newer
+        # ones through a referencing.Registry.
+        try:
+            import referencing
+            registry = referencing.Registry().with_resources(
+                (uri, referencing.Resource.from_contents(d)) for uri, d in docs.items())
+            return jsonschema.Draft202012Validator(doc, registry=registry,
+                                                   format_checker=checker)
+        except ImportError:
+            def refuse(uri):
+                raise LookupError(f"not in proto/events: {uri}")  # never fetch
+            resolver = jsonschema.RefResolver(doc["$id"], doc, store=docs,
+                                              handlers={"http": refuse, "https": refuse})
+            return jsonschema.Draft202012Validator(doc, resolver=resolver,
+                                                   format_checker=checker)
+
+    return {doc["title"]: validator(doc) for doc in docs.values()
+            if not titles or doc["title"] in titles}
+
+
+def derived_event_id(name):
+    """The event id svc_uuid_derive makes from name (common/src/util.c): a
+    UUID version 8 from BLAKE2b-128 of "todo:" + name."""
+    b = bytearray(hashlib.blake2b(b"todo:" + name.encode(), digest_size=16).digest())
+    b[6] = (b[6] & 0x0F) | 0x80
+    b[8] = (b[8] & 0x3F) | 0x80
+    return str(uuid.UUID(bytes=bytes(b)))

@@ -3,58 +3,20 @@ every event on Kafka matches its schema in proto/events, changes made while
 Kafka is down all arrive once and in order when it is back, and task-service
 instances starting together apply the migrations once."""
 import collections
-import glob
 import json
 import os
 import subprocess
 import time
 import uuid
 
-import jsonschema
-
-from conftest import (BIN, GATEWAY, ROOT, auth, database_url, eventually, free_port,
-                      kafka_events, new_user, psql, request, service_url, stack)
+from conftest import (BIN, GATEWAY, auth, database_url, event_validators, eventually,
+                      free_port, kafka_events, new_user, psql, request, service_url, stack)
 
 TASK_TOPICS = ("task-created", "task-updated", "task-completed", "task-deleted")
 
 
 def schemas():
-    docs = {}
-    for path in glob.glob(os.path.join(ROOT, "proto", "events", "*.schema.json")):
-        with open(path) as f:
-            doc = json.load(f)
-        docs[doc["$id"]] = doc
-    checker = jsonschema.FormatChecker()
-
-    @checker.checks("date-time", raises=ValueError)
-    def rfc3339(value):
-        import re
-        import datetime
-        if not isinstance(value, str):
-            return True  # formats only constrain strings
-        if not re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)", value):
-            raise ValueError(value)
-        datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
-        return True
-
-    def validator(doc):
-        # Debian's jsonschema (4.10) resolves $ref through RefResolver; newer
-        # ones through a referencing.Registry.
-        try:
-            import referencing
-            registry = referencing.Registry().with_resources(
-                (uri, referencing.Resource.from_contents(d)) for uri, d in docs.items())
-            return jsonschema.Draft202012Validator(doc, registry=registry,
-                                                   format_checker=checker)
-        except ImportError:
-            def refuse(uri):
-                raise LookupError(f"not in proto/events: {uri}")  # never fetch
-            resolver = jsonschema.RefResolver(doc["$id"], doc, store=docs,
-                                              handlers={"http": refuse, "https": refuse})
-            return jsonschema.Draft202012Validator(doc, resolver=resolver,
-                                                   format_checker=checker)
-
-    return {doc["title"]: validator(doc) for doc in docs.values() if doc["title"] in TASK_TOPICS}
+    return event_validators(*TASK_TOPICS)
 
 
 def test_every_task_event_on_kafka_matches_its_schema():
