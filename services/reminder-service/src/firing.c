@@ -165,13 +165,23 @@ int rem_firing_start(struct rem_firing *f, int threads)
 
 void rem_firing_stop(struct rem_firing *f)
 {
-	if (!f->timer)
+	/* A handler still running after the drain finds no timer and gives
+	 * its claims back. */
+	pthread_mutex_lock(&f->lock);
+	struct rem_timer *t = f->timer;
+	f->timer = NULL;
+	pthread_mutex_unlock(&f->lock);
+	if (!t)
 		return;
-	size_t n = rem_timer_pending(f->timer);
+	size_t n = rem_timer_pending(t);
 	if (n)
 		svc_info(NULL, "giving %zu claimed reminders back to the due index", n);
-	rem_timer_stop(f->timer, release, f);
-	f->timer = NULL;
+	rem_timer_stop(t, release, f);
+}
+
+void rem_firing_cleanup(struct rem_firing *f)
+{
+	rem_firing_stop(f);
 	pthread_mutex_destroy(&f->lock);
 }
 
@@ -202,10 +212,11 @@ enum svc_result rem_firing_pass(struct rem_firing *f, bool cron, struct svc_err 
 						    f->lease_ms, f->batch, &claims, &n, err);
 		if (r != SVC_OK)
 			return r;
-		for (size_t i = 0; i < n; i++) {
-			if (rem_timer_add(f->timer, &claims[i]) != 0)
-				release(f, &claims[i]);
-		}
+		pthread_mutex_lock(&f->lock);
+		for (size_t i = 0; i < n; i++)
+			if (!f->timer || rem_timer_add(f->timer, &claims[i]) != 0)
+				release(f, &claims[i]); /* stopping (or out of memory) */
+		pthread_mutex_unlock(&f->lock);
 		free(claims);
 		if (n)
 			svc_metrics_inc("reminders_claimed_total", "Reminders claimed to fire.", "",

@@ -28,8 +28,12 @@ struct rem_firing {
 /* Initializes what f holds beyond its settings and starts the timer with
  * threads firing threads. Returns 0 or -1. */
 int rem_firing_start(struct rem_firing *f, int threads);
-/* Stops the timer; claims not fired yet go back to the due index. */
+/* Stops the timer after the firings in progress; claims not fired yet go
+ * back to the due index, and so do claims a pass makes from now on. */
 void rem_firing_stop(struct rem_firing *f);
+/* Stops if still running and frees what rem_firing_start made; call when
+ * no handler can run any more (after svc_app_free). */
+void rem_firing_cleanup(struct rem_firing *f);
 
 /* One claim pass: claims what is due within the look-ahead (in batches) and
  * queues it to fire at its time. cron is true for a cron tick (watched for

@@ -45,13 +45,19 @@ int main(void)
 			       "may fire up to a tick late",
 			 f.lookahead_ms, f.tick_ms);
 	svc_app_ready_check(app, "redis", svc_redis_ready_check, &redis);
-	if (rem_routes_register(app, &f) != 0 || rem_firing_start(&f, threads) != 0) {
+	if (rem_firing_start(&f, threads) != 0) {
 		svc_app_free(app);
+		return 1;
+	}
+	if (rem_routes_register(app, &f) != 0) {
+		svc_app_free(app);
+		rem_firing_cleanup(&f);
 		return 1;
 	}
 	int rc = svc_app_run(app);
 	/* Handlers have drained; claims still waiting go back to the index. */
 	rem_firing_stop(&f);
 	svc_app_free(app);
+	rem_firing_cleanup(&f);
 	return rc;
 }
