@@ -153,7 +153,9 @@ enum rem_verdict rem_apply(const struct rem_state *old, const struct rem_event *
 	out->completed = ev->completed;
 	out->remind_at_ms = ev->remind_at_ms;
 	out->armed = arms(old, ev);
-	out->task = ev->task;
+	/* Only a reminder that may fire needs the snapshot; every event that
+	 * arms one brings its own. */
+	out->task = out->armed ? ev->task : NULL;
 	return REM_SAVE;
 }
 
@@ -188,7 +190,7 @@ char *rem_state_encode(const struct rem_state *s)
 	cJSON *o = cJSON_CreateObject();
 	if (!o)
 		return NULL;
-	cJSON *task = s->task ? cJSON_Duplicate(s->task, 1) : cJSON_CreateNull();
+	cJSON *task = s->armed && s->task ? cJSON_Duplicate(s->task, 1) : cJSON_CreateNull();
 	/* Each Add transfers the new item to o; a NULL return means OOM. */
 	bool ok = cJSON_AddStringToObject(o, "task_id", s->task_id) &&
 		  cJSON_AddStringToObject(o, "user_id", s->user_id) &&
@@ -255,8 +257,8 @@ enum svc_result rem_state_decode(const char *json, size_t len, struct rem_state 
 		r = svc_err_set(err, SVC_EINVAL, "user_id", "state: user_id is too long");
 		goto fail;
 	}
-	if (!cJSON_IsObject(task) && !(out->deleted && cJSON_IsNull(task))) {
-		r = svc_err_set(err, SVC_EINVAL, "task", "state: task must be a snapshot");
+	if (out->armed ? !cJSON_IsObject(task) : !cJSON_IsObject(task) && !cJSON_IsNull(task)) {
+		r = svc_err_set(err, SVC_EINVAL, "task", "state: an armed reminder needs its snapshot");
 		goto fail;
 	}
 	snprintf(out->task_id, sizeof out->task_id, "%s", task_id);

@@ -47,8 +47,9 @@ struct rem_state {
 	long long remind_at_ms; /* REM_NO_TIME: none */
 	bool armed;
 	long long fired_ms; /* remind_at of the last reminder fired, or REM_NO_TIME */
-	/* The latest snapshot, NULL for a tombstone. Borrowed: from root after
-	 * rem_state_decode, from the event after rem_apply. */
+	/* The latest snapshot while armed (what reminder-due carries), else
+	 * NULL. Borrowed: from root after rem_state_decode, from the event
+	 * after rem_apply. */
 	const cJSON *task;
 	cJSON *root; /* owns what rem_state_decode parsed; NULL otherwise */
 };
@@ -72,8 +73,8 @@ enum rem_verdict {
 };
 
 /* What ev does to the stored state old (NULL when nothing is stored yet).
- * On REM_SAVE, *out is the new state (its task borrowed from ev; root
- * NULL). Rules:
+ * On REM_SAVE, *out is the new state (its task borrowed from ev while
+ * armed; root NULL). Rules:
  *  - a deletion always wins and leaves a tombstone; a tombstone ignores
  *    everything after it;
  *  - an event whose version is not newer than the stored one is ignored;

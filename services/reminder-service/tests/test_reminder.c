@@ -201,6 +201,7 @@ static void created_with_a_reminder_arms_it(void **state)
 	assert_int_equal(apply(&h, "task-created", 1, "pending", NULL, T0), REM_SAVE);
 	assert_false(h.st.armed);
 	assert_true(rem_index_time(&h.st) == REM_NO_TIME);
+	assert_null(h.st.task); /* kept only while a reminder may fire */
 	drop(&h);
 }
 
@@ -352,6 +353,15 @@ static void a_reminder_fires_once_per_time(void **state)
 	assert_false(h.st.armed);
 	assert_int_equal(rem_fire_check(&h.st, ms(LATER)), REM_DROP);
 	assert_true(rem_index_time(&h.st) == REM_NO_TIME);
+	/* Stored after firing: without the snapshot, still fired. */
+	char *text = rem_state_encode(&h.st);
+	struct rem_state back;
+	struct svc_err err = {0};
+	assert_int_equal(rem_state_decode(text, strlen(text), &back, &err), SVC_OK);
+	free(text);
+	assert_null(back.task);
+	assert_true(back.fired_ms == ms(LATER));
+	rem_state_cleanup(&back);
 	/* Completed and reopened: the reminder for that time does not fire
 	 * again, even while it is still "ahead". */
 	apply(&h, "task-completed", 2, "completed", LATER, T0);
