@@ -5,10 +5,12 @@ its time, at the new time when moved, at once when already past, once with
 two replicas ticking, and every reminder-due event matches its contract."""
 import datetime
 import os
+import subprocess
 import time
+import urllib.error
 
-from conftest import (GATEWAY, auth, derived_event_id, event_validators, eventually,
-                      kafka_events, new_user, request, stack)
+from conftest import (BIN, GATEWAY, auth, derived_event_id, event_validators, eventually,
+                      free_port, kafka_events, new_user, request, stack, stack_service_env)
 
 BOUND_S = 3.0  # how late a reminder may be here (the goal is well under a second)
 
@@ -185,6 +187,77 @@ def test_two_replicas_fire_a_batch_once_each():
     finally:
         stack("stop", "reminder-service-2-daprd")
         stack("stop", "reminder-service-2")
+
+
+def redis(*args):
+    out = subprocess.run(["redis-cli", "-h", "127.0.0.1", "-p", os.environ["REDIS_PORT"],
+                          *args], capture_output=True, text=True, check=True, timeout=10)
+    return out.stdout.strip()
+
+
+def extra_replica(**env):
+    """Another reminder-service process (no sidecar of its own: it publishes
+    through the stack's, and gets no cron ticks unless the test sends one)."""
+    e = {**stack_service_env("reminder-service"), "PORT": str(free_port()), **env}
+    proc = subprocess.Popen([os.path.join(BIN, "reminder-service")], env=e,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{e['PORT']}"
+
+    def up():
+        try:
+            return request("GET", url + "/healthz", timeout=2).status == 200
+        except (urllib.error.URLError, OSError):
+            return False
+    assert eventually(up, timeout=20), "the extra replica did not start"
+    return proc, url
+
+
+def claimed_by(url, task, at):
+    """Indexes task's reminder, then has the replica at url claim it (its
+    look-ahead reaches it; the stack's own replicas' does not yet)."""
+    assert eventually(lambda: redis("ZSCORE", "todo:reminders:due", task["id"]), timeout=15)
+    assert request("POST", url + "/reminder-cron", raw=b"").status == 200
+    member = f"{task['id']}|{ms(at)}"
+    assert redis("ZSCORE", "todo:reminders:claimed", member), "not claimed"
+    return member
+
+
+def test_a_replica_that_dies_holding_a_claim_loses_nothing():
+    h = auth(new_user())
+    ahead = {"REMINDER_LOOKAHEAD_MS": "20000", "REMINDER_LEASE_MS": "1000"}
+    # Killed after claiming: the claim's lease (1 s past its time) runs out
+    # and another replica's pass gives it back and fires it.
+    at_killed = now() + datetime.timedelta(seconds=8)
+    killed = create(h, remind_at=rfc3339(at_killed))
+    proc, url = extra_replica(**ahead)
+    try:
+        claimed_by(url, killed, at_killed)
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
+    # Stopped (SIGTERM) after claiming: the claim goes back at once.
+    at_stopped = at_killed + datetime.timedelta(seconds=1)
+    stopped = create(h, remind_at=rfc3339(at_stopped))
+    proc, url = extra_replica(**ahead)
+    try:
+        member = claimed_by(url, stopped, at_stopped)
+    finally:
+        proc.terminate()
+        assert proc.wait(timeout=20) == 0
+    assert redis("ZSCORE", "todo:reminders:claimed", member) == ""
+    assert redis("ZSCORE", "todo:reminders:due", stopped["id"]) == str(ms(at_stopped))
+
+    wait_until(at_stopped + datetime.timedelta(seconds=1))
+    ids = (killed["id"], stopped["id"])
+    assert eventually(lambda: all(due_events(*ids).values()), timeout=20, interval=0.5), \
+        "a claimed reminder was lost"
+    time.sleep(2)
+    events = due_events(*ids)
+    assert len(events[killed["id"]]) == len(events[stopped["id"]]) == 1
+    assert_on_time(events[stopped["id"]][0], at_stopped)
+    data = events[killed["id"]][0]["event"]["data"]
+    late = (parse(data["fired_at"]) - parse(data["remind_at"])).total_seconds()
+    assert 0.9 <= late < 1 + BOUND_S, late  # after the lease, then promptly
 
 
 def test_every_reminder_due_event_on_kafka_matches_its_schema():
