@@ -12,32 +12,10 @@
 
 #include "reminder.h"
 #include "svc/util.h"
+#include "testdata.h"
 
-#define TASK "0b6f7a3e-3c1d-4f2a-9e8b-5d4c3b2a1f00"
 #define T0 "2026-03-01T12:00:00Z"
 #define T0_MS 1772366400000LL
-
-/* An event's data: the snapshot's version, status and remind_at (NULL for
- * none), and when it happened. Caller frees with cJSON_Delete. */
-static cJSON *data_of(long version, const char *status, const char *remind_at,
-		      const char *occurred_at)
-{
-	cJSON *d = cJSON_CreateObject();
-	cJSON_AddStringToObject(d, "event_id", "e");
-	cJSON_AddStringToObject(d, "user_id", "u1");
-	cJSON_AddStringToObject(d, "occurred_at", occurred_at);
-	cJSON *t = cJSON_AddObjectToObject(d, "task");
-	cJSON_AddStringToObject(t, "id", TASK);
-	cJSON_AddStringToObject(t, "user_id", "u1");
-	cJSON_AddStringToObject(t, "title", "Water the plants");
-	cJSON_AddStringToObject(t, "status", status);
-	cJSON_AddNumberToObject(t, "version", (double)version);
-	if (remind_at)
-		cJSON_AddStringToObject(t, "remind_at", remind_at);
-	else
-		cJSON_AddNullToObject(t, "remind_at");
-	return d;
-}
 
 /* Applies one event to *st (a state that lives in the test: its snapshot
  * is kept as an owned copy in root). have says whether *st holds one. */
@@ -49,7 +27,7 @@ struct held {
 static enum rem_verdict apply(struct held *h, const char *type, long version,
 			      const char *status, const char *remind_at, const char *occurred)
 {
-	cJSON *d = data_of(version, status, remind_at, occurred);
+	cJSON *d = test_event_data(version, status, remind_at, occurred);
 	struct rem_event e;
 	struct svc_err err = {0};
 	assert_int_equal(rem_event_parse(type, d, &e, &err), SVC_OK);
@@ -76,23 +54,16 @@ static void drop(struct held *h)
 	h->have = false;
 }
 
-static long long ms(const char *t)
-{
-	long long v = 0;
-	assert_int_equal(rem_time_parse_ms(t, &v), 0);
-	return v;
-}
-
 /* ---- time ---------------------------------------------------------------- */
 
 static void times_parse_to_milliseconds(void **state)
 {
 	(void)state;
-	assert_true(ms(T0) == T0_MS);
-	assert_true(ms("2026-03-01T12:00:00.5Z") == T0_MS + 500);
-	assert_true(ms("2026-03-01T12:00:00.123456+00:00") == T0_MS + 123);
-	assert_true(ms("2026-03-01T13:00:00.120+01:00") == T0_MS + 120);
-	assert_true(ms("1969-12-31T23:59:59.250Z") == -750);
+	assert_true(test_ms(T0) == T0_MS);
+	assert_true(test_ms("2026-03-01T12:00:00.5Z") == T0_MS + 500);
+	assert_true(test_ms("2026-03-01T12:00:00.123456+00:00") == T0_MS + 123);
+	assert_true(test_ms("2026-03-01T13:00:00.120+01:00") == T0_MS + 120);
+	assert_true(test_ms("1969-12-31T23:59:59.250Z") == -750);
 	long long v = 42;
 	assert_int_equal(rem_time_parse_ms("2026-03-01 12:00:00Z", &v), -1);
 	assert_int_equal(rem_time_parse_ms("2026-02-30T12:00:00Z", &v), -1);
@@ -108,7 +79,7 @@ static void times_format_in_utc_with_milliseconds(void **state)
 	assert_string_equal(out, "2026-03-01T12:00:00.007Z");
 	rem_time_format_ms(-750, out);
 	assert_string_equal(out, "1969-12-31T23:59:59.250Z");
-	assert_true(ms(out) == -750);
+	assert_true(test_ms(out) == -750);
 }
 
 /* ---- event parsing ------------------------------------------------------- */
@@ -124,7 +95,7 @@ static enum svc_result parse(const char *type, cJSON *d, struct svc_err *err)
 static void event_parse_reads_the_snapshot(void **state)
 {
 	(void)state;
-	cJSON *d = data_of(3, "completed", "2026-03-01T12:00:00.250Z", T0);
+	cJSON *d = test_event_data(3, "completed", "2026-03-01T12:00:00.250Z", T0);
 	struct rem_event e;
 	struct svc_err err = {0};
 	assert_int_equal(rem_event_parse("task-completed", d, &e, &err), SVC_OK);
@@ -138,7 +109,7 @@ static void event_parse_reads_the_snapshot(void **state)
 	assert_ptr_equal(e.task, cJSON_GetObjectItemCaseSensitive(d, "task"));
 	cJSON_Delete(d);
 
-	d = data_of(1, "pending", NULL, T0);
+	d = test_event_data(1, "pending", NULL, T0);
 	cJSON_DeleteItemFromObject(d, "user_id"); /* falls back to task.user_id */
 	assert_int_equal(rem_event_parse("task-deleted", d, &e, &err), SVC_OK);
 	assert_int_equal(e.kind, REM_DELETED);
@@ -151,31 +122,31 @@ static void event_parse_refuses_what_is_not_a_task_event(void **state)
 {
 	(void)state;
 	struct svc_err err = {0};
-	assert_int_equal(parse("reminder-due", data_of(1, "pending", NULL, T0), &err), SVC_EINVAL);
-	assert_int_equal(parse(NULL, data_of(1, "pending", NULL, T0), &err), SVC_EINVAL);
-	assert_int_equal(parse("task-created", data_of(0, "pending", NULL, T0), &err),
+	assert_int_equal(parse("reminder-due", test_event_data(1, "pending", NULL, T0), &err), SVC_EINVAL);
+	assert_int_equal(parse(NULL, test_event_data(1, "pending", NULL, T0), &err), SVC_EINVAL);
+	assert_int_equal(parse("task-created", test_event_data(0, "pending", NULL, T0), &err),
 			 SVC_EINVAL);
 	assert_string_equal(err.field, "version");
-	assert_int_equal(parse("task-created", data_of(1, "done", NULL, T0), &err), SVC_EINVAL);
-	assert_int_equal(parse("task-created", data_of(1, "pending", "tomorrow", T0), &err),
+	assert_int_equal(parse("task-created", test_event_data(1, "done", NULL, T0), &err), SVC_EINVAL);
+	assert_int_equal(parse("task-created", test_event_data(1, "pending", "tomorrow", T0), &err),
 			 SVC_EINVAL);
 	assert_string_equal(err.field, "remind_at");
-	assert_int_equal(parse("task-created", data_of(1, "pending", NULL, "now"), &err),
+	assert_int_equal(parse("task-created", test_event_data(1, "pending", NULL, "now"), &err),
 			 SVC_EINVAL);
 
-	cJSON *d = data_of(1, "pending", NULL, T0);
+	cJSON *d = test_event_data(1, "pending", NULL, T0);
 	cJSON_ReplaceItemInObject(cJSON_GetObjectItem(d, "task"), "id",
 				  cJSON_CreateString("not-a-uuid-but-thirty-six-chars-long"));
 	assert_int_equal(parse("task-created", d, &err), SVC_EINVAL);
 
-	d = data_of(1, "pending", NULL, T0);
+	d = test_event_data(1, "pending", NULL, T0);
 	cJSON_DeleteItemFromObject(d, "task");
 	assert_int_equal(parse("task-created", d, &err), SVC_EINVAL);
 
 	char big[REM_USER_ID_MAX + 2];
 	memset(big, 'u', sizeof big - 1);
 	big[sizeof big - 1] = '\0';
-	d = data_of(1, "pending", NULL, T0);
+	d = test_event_data(1, "pending", NULL, T0);
 	cJSON_ReplaceItemInObject(d, "user_id", cJSON_CreateString(big));
 	assert_int_equal(parse("task-created", d, &err), SVC_EINVAL);
 }
@@ -192,7 +163,7 @@ static void created_with_a_reminder_arms_it(void **state)
 	struct held h = {0};
 	assert_int_equal(apply(&h, "task-created", 1, "pending", LATER, T0), REM_SAVE);
 	assert_true(h.st.armed);
-	assert_true(rem_index_time(&h.st) == ms(LATER));
+	assert_true(rem_index_time(&h.st) == test_ms(LATER));
 	assert_string_equal(h.st.user_id, "u1");
 	assert_non_null(h.st.task);
 	drop(&h);
@@ -211,8 +182,8 @@ static void a_reminder_already_past_fires_at_once(void **state)
 	struct held h = {0};
 	assert_int_equal(apply(&h, "task-created", 1, "pending", EARLIER, T0), REM_SAVE);
 	assert_true(h.st.armed);
-	assert_true(rem_index_time(&h.st) == ms(EARLIER));
-	assert_int_equal(rem_fire_check(&h.st, ms(EARLIER)), REM_FIRE);
+	assert_true(rem_index_time(&h.st) == test_ms(EARLIER));
+	assert_int_equal(rem_fire_check(&h.st, test_ms(EARLIER)), REM_FIRE);
 	drop(&h);
 }
 
@@ -222,14 +193,14 @@ static void moving_the_reminder_moves_it(void **state)
 	struct held h = {0};
 	apply(&h, "task-created", 1, "pending", LATER, T0);
 	assert_int_equal(apply(&h, "task-updated", 2, "pending", LATER2, T0), REM_SAVE);
-	assert_true(rem_index_time(&h.st) == ms(LATER2));
+	assert_true(rem_index_time(&h.st) == test_ms(LATER2));
 	/* A claim made for the old time finds the new one. */
-	assert_int_equal(rem_fire_check(&h.st, ms(LATER)), REM_RESCHEDULE);
-	assert_int_equal(rem_fire_check(&h.st, ms(LATER2)), REM_FIRE);
+	assert_int_equal(rem_fire_check(&h.st, test_ms(LATER)), REM_RESCHEDULE);
+	assert_int_equal(rem_fire_check(&h.st, test_ms(LATER2)), REM_FIRE);
 	/* Clearing it disarms it. */
 	assert_int_equal(apply(&h, "task-updated", 3, "pending", NULL, T0), REM_SAVE);
 	assert_false(h.st.armed);
-	assert_int_equal(rem_fire_check(&h.st, ms(LATER2)), REM_DROP);
+	assert_int_equal(rem_fire_check(&h.st, test_ms(LATER2)), REM_DROP);
 	drop(&h);
 }
 
@@ -251,7 +222,7 @@ static void completing_or_deleting_cancels_it(void **state)
 	apply(&h, "task-created", 1, "pending", LATER, T0);
 	assert_int_equal(apply(&h, "task-completed", 2, "completed", LATER, T0), REM_SAVE);
 	assert_false(h.st.armed);
-	assert_int_equal(rem_fire_check(&h.st, ms(LATER)), REM_DROP);
+	assert_int_equal(rem_fire_check(&h.st, test_ms(LATER)), REM_DROP);
 	drop(&h);
 
 	apply(&h, "task-created", 1, "pending", LATER, T0);
@@ -260,7 +231,7 @@ static void completing_or_deleting_cancels_it(void **state)
 	assert_false(h.st.armed);
 	assert_null(h.st.task);
 	assert_int_equal(h.st.version, 1);
-	assert_int_equal(rem_fire_check(&h.st, ms(LATER)), REM_DROP);
+	assert_int_equal(rem_fire_check(&h.st, test_ms(LATER)), REM_DROP);
 	assert_true(rem_index_time(&h.st) == REM_NO_TIME);
 	drop(&h);
 }
@@ -288,7 +259,7 @@ static void an_old_event_never_undoes_a_newer_one(void **state)
 	/* The move (v2) overtakes the creation (v1). */
 	assert_int_equal(apply(&h, "task-updated", 2, "pending", LATER2, T0), REM_SAVE);
 	assert_int_equal(apply(&h, "task-created", 1, "pending", LATER, T0), REM_IGNORE);
-	assert_true(rem_index_time(&h.st) == ms(LATER2));
+	assert_true(rem_index_time(&h.st) == test_ms(LATER2));
 	drop(&h);
 
 	/* The completion (v2) overtakes the creation (v1): never armed. */
@@ -316,7 +287,7 @@ static void reopening_rearms_a_reminder_still_ahead(void **state)
 	/* Reopened at T0, before LATER. */
 	assert_int_equal(apply(&h, "task-updated", 3, "pending", LATER, T0), REM_SAVE);
 	assert_true(h.st.armed);
-	assert_true(rem_index_time(&h.st) == ms(LATER));
+	assert_true(rem_index_time(&h.st) == test_ms(LATER));
 	drop(&h);
 
 	/* Reopened after its time went by while it was completed: stays off. */
@@ -339,7 +310,7 @@ static void reopening_rearms_a_reminder_still_ahead(void **state)
 	assert_false(h.st.armed);
 	apply(&h, "task-updated", 4, "pending", LATER2, T0);
 	assert_true(h.st.armed);
-	assert_true(rem_index_time(&h.st) == ms(LATER2));
+	assert_true(rem_index_time(&h.st) == test_ms(LATER2));
 	drop(&h);
 }
 
@@ -348,10 +319,10 @@ static void a_reminder_fires_once_per_time(void **state)
 	(void)state;
 	struct held h = {0};
 	apply(&h, "task-created", 1, "pending", LATER, T0);
-	assert_int_equal(rem_fire_check(&h.st, ms(LATER)), REM_FIRE);
-	rem_mark_fired(&h.st, ms(LATER));
+	assert_int_equal(rem_fire_check(&h.st, test_ms(LATER)), REM_FIRE);
+	rem_mark_fired(&h.st, test_ms(LATER));
 	assert_false(h.st.armed);
-	assert_int_equal(rem_fire_check(&h.st, ms(LATER)), REM_DROP);
+	assert_int_equal(rem_fire_check(&h.st, test_ms(LATER)), REM_DROP);
 	assert_true(rem_index_time(&h.st) == REM_NO_TIME);
 	/* Stored after firing: without the snapshot, still fired. */
 	char *text = rem_state_encode(&h.st);
@@ -360,7 +331,7 @@ static void a_reminder_fires_once_per_time(void **state)
 	assert_int_equal(rem_state_decode(text, strlen(text), &back, &err), SVC_OK);
 	free(text);
 	assert_null(back.task);
-	assert_true(back.fired_ms == ms(LATER));
+	assert_true(back.fired_ms == test_ms(LATER));
 	rem_state_cleanup(&back);
 	/* Completed and reopened: the reminder for that time does not fire
 	 * again, even while it is still "ahead". */
@@ -385,10 +356,10 @@ static void firing_records_only_its_own_time(void **state)
 	struct held h = {0};
 	apply(&h, "task-created", 1, "pending", LATER2, T0);
 	/* A claim for an older time fired (the state moved meanwhile). */
-	rem_mark_fired(&h.st, ms(LATER));
+	rem_mark_fired(&h.st, test_ms(LATER));
 	assert_true(h.st.armed);
-	assert_int_equal(rem_fire_check(&h.st, ms(LATER2)), REM_FIRE);
-	assert_int_equal(rem_fire_check(NULL, ms(LATER2)), REM_DROP);
+	assert_int_equal(rem_fire_check(&h.st, test_ms(LATER2)), REM_FIRE);
+	assert_int_equal(rem_fire_check(NULL, test_ms(LATER2)), REM_DROP);
 	drop(&h);
 }
 
@@ -399,14 +370,14 @@ static void state_round_trips_and_refuses_garbage(void **state)
 	(void)state;
 	struct held h = {0};
 	apply(&h, "task-created", 7, "pending", LATER, T0);
-	rem_mark_fired(&h.st, ms(EARLIER));
+	rem_mark_fired(&h.st, test_ms(EARLIER));
 	char *a = rem_state_encode(&h.st);
 	struct rem_state back;
 	struct svc_err err = {0};
 	assert_int_equal(rem_state_decode(a, strlen(a), &back, &err), SVC_OK);
 	char *b = rem_state_encode(&back);
 	assert_string_equal(a, b);
-	assert_true(back.fired_ms == ms(EARLIER));
+	assert_true(back.fired_ms == test_ms(EARLIER));
 	assert_int_equal(back.version, 7);
 	free(a);
 	free(b);
@@ -444,10 +415,10 @@ static void due_event_follows_the_contract(void **state)
 	(void)state;
 	struct held h = {0};
 	apply(&h, "task-created", 1, "pending", LATER, T0);
-	cJSON *ce = rem_due_event(&h.st, ms(LATER), ms(LATER) + 40);
+	cJSON *ce = rem_due_event(&h.st, test_ms(LATER), test_ms(LATER) + 40);
 	assert_non_null(ce);
 	char id[37];
-	rem_event_id(TASK, ms(LATER), id);
+	rem_event_id(TASK, test_ms(LATER), id);
 	assert_true(svc_uuid_valid(id));
 	assert_string_equal(str(ce, "id"), id);
 	assert_string_equal(str(ce, "type"), "reminder-due");
@@ -464,18 +435,18 @@ static void due_event_follows_the_contract(void **state)
 	cJSON_Delete(ce);
 
 	/* Claimed twice, fired at another moment: the same id. */
-	ce = rem_due_event(&h.st, ms(LATER), ms(LATER) + 900);
+	ce = rem_due_event(&h.st, test_ms(LATER), test_ms(LATER) + 900);
 	assert_string_equal(str(ce, "id"), id);
 	cJSON_Delete(ce);
 	/* Another time, another id. */
 	char other[37];
-	rem_event_id(TASK, ms(LATER2), other);
+	rem_event_id(TASK, test_ms(LATER2), other);
 	assert_string_not_equal(id, other);
 	drop(&h);
 
 	/* A tombstone has no snapshot to send. */
 	apply(&h, "task-deleted", 1, "pending", LATER, T0);
-	assert_null(rem_due_event(&h.st, ms(LATER), ms(LATER)));
+	assert_null(rem_due_event(&h.st, test_ms(LATER), test_ms(LATER)));
 	drop(&h);
 }
 
