@@ -83,6 +83,7 @@ static void save_get_roundtrip_with_etag(void **state)
 	free(v);
 	assert_int_equal(svc_dapr_state_delete(&dapr, store, odd, NULL, &e), SVC_OK);
 	assert_null(get(odd, etag));
+	assert_int_equal(svc_dapr_state_delete(&dapr, store, k, NULL, &e), SVC_OK);
 }
 
 static void etag_writes_are_first_write_wins(void **state)
