@@ -7,7 +7,7 @@ ASAN_BUILD ?= build-asan
 JOBS ?= 2
 WERROR ?= OFF
 
-.PHONY: all deps tools build up down status logs test unit unit-asan system clean
+.PHONY: all deps tools build up down status logs test unit unit-asan system bench clean
 
 all: build
 
@@ -49,6 +49,11 @@ unit-asan: deps
 
 system: build tools
 	@scripts/system-tests.sh
+
+# Reminder lateness on a stack of its own, beside a reference measured in
+# the same run (bench/README.md). Not part of `make test`.
+bench: build tools
+	@bench/run.sh
 
 test:
 	@$(MAKE) --no-print-directory WERROR=ON unit

@@ -131,8 +131,8 @@ enum svc_result svc_dapr_state_get(const struct svc_dapr *d, const char *store,
 	return r;
 }
 
-/* Fills one state request object {key, value, etag?, options?}. */
-static cJSON *state_item(const char *key, const char *value, const char *etag,
+/* Fills one state request object {key, value, etag?, options?, metadata?}. */
+static cJSON *state_item(const char *key, const char *value, const char *etag, long ttl_s,
 			 struct svc_err *err)
 {
 	cJSON *item = cJSON_CreateObject();
@@ -149,6 +149,12 @@ static cJSON *state_item(const char *key, const char *value, const char *etag,
 		cJSON *o = cJSON_AddObjectToObject(item, "options");
 		cJSON_AddStringToObject(o, "concurrency", "first-write");
 		cJSON_AddStringToObject(o, "consistency", "strong");
+	}
+	if (ttl_s > 0) {
+		char ttl[24];
+		snprintf(ttl, sizeof ttl, "%ld", ttl_s);
+		cJSON *m = cJSON_AddObjectToObject(item, "metadata");
+		cJSON_AddStringToObject(m, "ttlInSeconds", ttl);
 	}
 	return item;
 }
@@ -174,7 +180,14 @@ enum svc_result svc_dapr_state_save(const struct svc_dapr *d, const char *store,
 				    const char *key, const char *value,
 				    const char *etag, struct svc_err *err)
 {
-	cJSON *item = state_item(key, value, etag, err);
+	return svc_dapr_state_save_ttl(d, store, key, value, etag, 0, err);
+}
+
+enum svc_result svc_dapr_state_save_ttl(const struct svc_dapr *d, const char *store,
+					const char *key, const char *value,
+					const char *etag, long ttl_s, struct svc_err *err)
+{
+	cJSON *item = state_item(key, value, etag, ttl_s, err);
 	if (!item)
 		return err ? err->code : SVC_EINVAL;
 	cJSON *arr = cJSON_CreateArray();
@@ -194,8 +207,9 @@ enum svc_result svc_dapr_state_delete(const struct svc_dapr *d, const char *stor
 	if (!k)
 		return svc_err_set(err, SVC_ENOMEM, NULL, "out of memory");
 	char path[768], ifm[200];
+	/* concurrency is a query parameter of its own, not metadata. */
 	snprintf(path, sizeof path, "/v1.0/state/%s/%s%s", store, k,
-		 etag ? "?metadata.concurrency=first-write" : "");
+		 etag ? "?concurrency=first-write&consistency=strong" : "");
 	free(k);
 	const char *hdr[] = {NULL, NULL};
 	if (etag) {

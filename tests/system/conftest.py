@@ -180,10 +180,12 @@ def print_routes(name):
 # ---- event contracts -----------------------------------------------------
 
 def event_validators(*titles):
-    """JSON Schema validators (Draft 2020-12, with an RFC 3339 date-time
-    check) for the event contracts in proto/events, by title (the topic);
-    $refs resolve inside proto/events only, never over the network."""
+    """JSON Schema validators for the event contracts in proto/events, keyed
+    by schema title (the topic), for the titles named (every schema when
+    none is). $refs resolve inside proto/events only; never fetched."""
     import glob
+    import re
+    import datetime
     import jsonschema
     docs = {}
     for path in glob.glob(os.path.join(ROOT, "proto", "events", "*.schema.json")):
@@ -194,8 +196,6 @@ def event_validators(*titles):
 
     @checker.checks("date-time", raises=ValueError)
     def rfc3339(value):
-        import re
-        import datetime
         if not isinstance(value, str):
             return True  # formats only constrain strings
         if not re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)", value):
@@ -220,7 +220,17 @@ def event_validators(*titles):
             return jsonschema.Draft202012Validator(doc, resolver=resolver,
                                                    format_checker=checker)
 
-    return {doc["title"]: validator(doc) for doc in docs.values() if doc["title"] in titles}
+    return {doc["title"]: validator(doc) for doc in docs.values()
+            if not titles or doc["title"] in titles}
+
+
+def derived_event_id(name):
+    """The event id svc_uuid_derive makes from name (common/src/util.c): a
+    UUID version 8 from BLAKE2b-128 of "todo:" + name."""
+    b = bytearray(hashlib.blake2b(b"todo:" + name.encode(), digest_size=16).digest())
+    b[6] = (b[6] & 0x0F) | 0x80
+    b[8] = (b[8] & 0x3F) | 0x80
+    return str(uuid.UUID(bytes=bytes(b)))
 
 
 # ---- notifier --------------------------------------------------------------

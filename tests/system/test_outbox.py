@@ -9,8 +9,8 @@ import subprocess
 import time
 import uuid
 
-from conftest import (BIN, GATEWAY, auth, database_url, event_validators, eventually, free_port,
-                      kafka_events, new_user, psql, request, service_url, stack)
+from conftest import (BIN, GATEWAY, auth, database_url, event_validators, eventually,
+                      free_port, kafka_events, new_user, psql, request, service_url, stack)
 
 TASK_TOPICS = ("task-created", "task-updated", "task-completed", "task-deleted")
 

@@ -36,20 +36,35 @@ enum svc_result svc_dapr_invoke(const struct svc_dapr *d, const char *app_id,
 				struct svc_err *err);
 
 /* Gets a key. Missing: SVC_ENOTFOUND. *value (caller frees with free())
- * holds the stored JSON; etag (may be NULL) receives the ETag. */
+ * holds the stored JSON, as the sidecar encodes it again (object members
+ * may come back in another order); etag (may be NULL) receives the ETag. */
 enum svc_result svc_dapr_state_get(const struct svc_dapr *d, const char *store,
 				   const char *key, char **value, char etag[128],
 				   struct svc_err *err);
 /* Saves value (JSON text). With etag non-NULL the write is first-write-wins:
- * SVC_ECONFLICT when the stored ETag differs. */
+ * SVC_ECONFLICT when the stored ETag differs. With state.redis (the suite's
+ * store, which numbers versions from 1) the etag "0" writes only when the
+ * key does not exist yet (SVC_ECONFLICT otherwise). A key once written with
+ * an etag refuses later writes without one (the sidecar answers 500,
+ * SVC_EUNAVAIL): keep writing it with etags. */
 enum svc_result svc_dapr_state_save(const struct svc_dapr *d, const char *store,
 				    const char *key, const char *value,
 				    const char *etag, struct svc_err *err);
+/* As svc_dapr_state_save; ttl_s > 0 makes the store drop the key after that
+ * many seconds (metadata ttlInSeconds). */
+enum svc_result svc_dapr_state_save_ttl(const struct svc_dapr *d, const char *store,
+					const char *key, const char *value,
+					const char *etag, long ttl_s, struct svc_err *err);
+/* Deletes key; with etag non-NULL only while the stored ETag is etag
+ * (SVC_ECONFLICT otherwise). A missing key is not an error. */
 enum svc_result svc_dapr_state_delete(const struct svc_dapr *d, const char *store,
 				      const char *key, const char *etag,
 				      struct svc_err *err);
 /* operations: a JSON array of {"operation":"upsert"|"delete","request":{...}}.
- * Borrowed. SVC_ECONFLICT when an ETag does not match. */
+ * Borrowed. An ETag that does not match fails the call (SVC_EUNAVAIL: the
+ * sidecar answers 500), and state.redis does not roll back: the operations
+ * before and after the failing one are applied. Use ETags in a transaction
+ * only where that is acceptable. */
 enum svc_result svc_dapr_state_transaction(const struct svc_dapr *d,
 					   const char *store,
 					   const cJSON *operations,
