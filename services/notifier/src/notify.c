@@ -1,11 +1,13 @@
 #include "notify.h"
 
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <curl/curl.h>
+#include <libical/ical.h>
 #include <sodium.h>
 
 #include "svc/cursor.h"
@@ -30,17 +32,45 @@ static const char *str_of(const cJSON *o, const char *name)
 	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, name));
 }
 
-/* An instant as people read it, in UTC: "Fri 1 May 2026, 17:00 UTC". */
-static int human_time(const char *rfc3339, char *out, size_t n)
+static void ical_quiet(void)
 {
+	/* libical's default turns an error into abort(). */
+	icalerror_set_errors_are_fatal(0);
+}
+
+/* An instant as people read it, in the task's time zone (an IANA name;
+ * UTC when absent or unknown): "Fri 1 May 2026, 19:00 (Europe/Berlin)",
+ * "Fri 1 May 2026, 17:00 UTC". */
+static int human_time(const char *rfc3339, const char *zone_name, char *out, size_t n)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	long long epoch;
 	if (!rfc3339 || svc_time_parse_rfc3339(rfc3339, &epoch) != 0)
 		return -1;
 	time_t t = (time_t)epoch;
 	struct tm tm;
-	if (!gmtime_r(&t, &tm) || strftime(out, n, "%a %-d %b %Y, %H:%M UTC", &tm) == 0)
+	icaltimezone *zone = NULL;
+	if (zone_name && strcmp(zone_name, "UTC") != 0) {
+		pthread_once(&once, ical_quiet);
+		zone = icaltimezone_get_builtin_timezone(zone_name);
+	}
+	if (!zone) {
+		if (!gmtime_r(&t, &tm) || strftime(out, n, "%a %-d %b %Y, %H:%M UTC", &tm) == 0)
+			return -1;
+		return 0;
+	}
+	struct icaltimetype local = icaltime_from_timet_with_zone(t, 0, zone);
+	memset(&tm, 0, sizeof tm);
+	tm.tm_year = local.year - 1900;
+	tm.tm_mon = local.month - 1;
+	tm.tm_mday = local.day;
+	tm.tm_hour = local.hour;
+	tm.tm_min = local.minute;
+	tm.tm_wday = icaltime_day_of_week(local) - 1; /* libical: 1 is Sunday */
+	char day[48];
+	if (strftime(day, sizeof day, "%a %-d %b %Y, %H:%M", &tm) == 0)
 		return -1;
-	return 0;
+	return (size_t)snprintf(out, n, "%s (%s)", day, zone_name) < n ? 0 : -1;
 }
 
 /* "<lead>", then the task's description (cut to NTF_EXCERPT_MAX code
@@ -106,21 +136,22 @@ enum svc_result ntf_draft_from_event(const char *type, const char *user_id,
 		return svc_err_set(err, SVC_EINVAL, "user_id", "%s: the task is another user's",
 				   type);
 
-	char when[64], lead[128];
+	const char *zone = str_of(task, "time_zone");
+	char when[128], lead[192];
 	if (reminder) {
 		const char *status = str_of(task, "status");
 		if (status && strcmp(status, "completed") == 0)
 			return SVC_OK; /* done already: nothing to remind of */
 		const char *due = str_of(task, "due_at");
-		if (due && human_time(due, when, sizeof when) == 0)
+		if (due && human_time(due, zone, when, sizeof when) == 0)
 			snprintf(lead, sizeof lead, "Due %s.", when);
-		else if (human_time(str_of(data, "remind_at"), when, sizeof when) == 0)
+		else if (human_time(str_of(data, "remind_at"), zone, when, sizeof when) == 0)
 			snprintf(lead, sizeof lead, "You asked to be reminded at %s.", when);
 		else
 			return svc_err_set(err, SVC_EINVAL, "remind_at",
 					   "reminder-due without a valid remind_at");
 	} else {
-		if (human_time(str_of(data, "occurrence_at"), when, sizeof when) != 0)
+		if (human_time(str_of(data, "occurrence_at"), zone, when, sizeof when) != 0)
 			return svc_err_set(err, SVC_EINVAL, "occurrence_at",
 					   "recurring-task-generated without a valid occurrence_at");
 		snprintf(lead, sizeof lead, "The next occurrence of a recurring task, due %s.",

@@ -47,6 +47,20 @@ static void reminder_text(void **state)
 	assert_string_equal(d.body, "You asked to be reminded at Fri 1 May 2026, 16:30 UTC.");
 	ntf_draft_cleanup(&d);
 
+	/* In the task's own time zone. */
+	cJSON_AddStringToObject(cJSON_GetObjectItem(data, "task"), "time_zone", "Europe/Berlin");
+	assert_int_equal(ntf_draft_from_event("reminder-due", "u1", data, &notify, &d, &e), SVC_OK);
+	assert_string_equal(d.body,
+			    "You asked to be reminded at Fri 1 May 2026, 18:30 (Europe/Berlin).");
+	ntf_draft_cleanup(&d);
+	cJSON_ReplaceItemInObject(cJSON_GetObjectItem(data, "task"), "time_zone",
+				  cJSON_CreateString("America/New_York"));
+	cJSON_ReplaceItemInObject(cJSON_GetObjectItem(data, "task"), "due_at",
+				  cJSON_CreateString("2026-11-29T13:00:00Z"));
+	assert_int_equal(ntf_draft_from_event("reminder-due", "u1", data, &notify, &d, &e), SVC_OK);
+	assert_string_equal(d.body, "Due Sun 29 Nov 2026, 08:00 (America/New_York).");
+	ntf_draft_cleanup(&d);
+
 	/* A completed task is not worth a reminder. */
 	cJSON_ReplaceItemInObject(cJSON_GetObjectItem(data, "task"), "status",
 				  cJSON_CreateString("completed"));
