@@ -180,7 +180,8 @@ def test_the_same_completion_delivered_twice_makes_one_occurrence():
                                     if e["key"] == first["id"]], timeout=30)
     event = completed[0]["event"]
     # Deliver it again, exactly as it was, through a sidecar's publish API.
-    r = request("POST", os.environ["TASK_SERVICE_DAPR_URL"] + "/v1.0/publish/pubsub/task-completed",
+    r = request("POST", os.environ["TASK_SERVICE_DAPR_URL"] + "/v1.0/publish/pubsub/task-completed"
+                "?metadata.partitionKey=" + first["id"],
                 raw=json.dumps(event).encode(),
                 headers={"Content-Type": "application/cloudevents+json"})
     assert r.status == 204, r.body

@@ -214,174 +214,8 @@ static enum svc_result write_params_init(struct write_params *w, const char *id,
 	return SVC_OK;
 }
 
-enum svc_result tsk_store_create(const char *conninfo, const char *user_id,
-				 const cJSON *fields, struct tsk_record *out,
-				 struct svc_err *err)
-{
-	memset(out, 0, sizeof *out);
-	struct svc_pg *pg = svc_pg_thread(conninfo);
-	if (!pg)
-		return oom(err);
-	char id[37];
-	svc_uuid_v4(id);
-	struct write_params w;
-	enum svc_result r = write_params_init(&w, id, user_id, fields, err);
-	if (r != SVC_OK)
-		goto done;
-	if ((r = svc_pg_begin(pg, err)) != SVC_OK)
-		goto done;
-	PGresult *res = NULL;
-	r = svc_pg_query(pg,
-			 "INSERT INTO tasks.tasks AS t (id, user_id, title, description, priority,"
-			 " tags, due_at, remind_at, remind_before_minutes, rrule, series_id,"
-			 " time_zone, recur_from)"
-			 " VALUES ($1, $2, $3, $4, $5, $6::text[], $7::timestamptz, " REMIND_AT_SQL
-			 ", $9::integer, $10, CASE WHEN $10::text IS NOT NULL THEN $1::uuid END,"
-			 " $11, $12) RETURNING " SNAPSHOT_SQL,
-			 12, w.p, &res, err);
-	if (r == SVC_OK) {
-		r = take_record(res, out, err);
-		PQclear(res);
-	}
-	cJSON *task = NULL;
-	if (r == SVC_OK && svc_json_parse(out->json, strlen(out->json), &task, err) != SVC_OK)
-		r = svc_err_set(err, SVC_EINTERNAL, NULL, "bad snapshot from store");
-	if (r == SVC_OK)
-		r = outbox_add(pg, "task-created", id, user_id, task, NULL, false, err);
-	cJSON_Delete(task);
-	if (r == SVC_OK)
-		r = svc_pg_commit(pg, err);
-	if (r != SVC_OK) {
-		svc_pg_rollback(pg);
-		tsk_record_cleanup(out);
-	}
-done:
-	svc_buf_cleanup(&w.tags);
-	return r;
-}
-
-enum svc_result tsk_store_occurrence(const char *conninfo, const char *user_id,
-				     const char *series_id, const char *occurrence_at,
-				     const cJSON *fields, struct tsk_record *out, bool *created,
-				     struct svc_err *err)
-{
-	memset(out, 0, sizeof *out);
-	*created = false;
-	struct svc_pg *pg = svc_pg_thread(conninfo);
-	if (!pg)
-		return oom(err);
-	char id[37];
-	svc_uuid_v4(id);
-	struct write_params w;
-	enum svc_result r = write_params_init(&w, id, user_id, fields, err);
-	const char *p[14];
-	memcpy(p, w.p, sizeof w.p);
-	p[12] = series_id;
-	p[13] = occurrence_at;
-	PGresult *res = NULL;
-	cJSON *task = NULL;
-	if (r != SVC_OK || (r = svc_pg_begin(pg, err)) != SVC_OK)
-		goto done;
-	if ((r = lock_series(pg, series_id, err)) != SVC_OK)
-		goto fail;
-	/* A series is one user's: another user's series id is as unknown as a
-	 * missing one. */
-	const char *own[] = {series_id, user_id};
-	r = svc_pg_query(pg,
-			 "SELECT EXISTS (SELECT 1 FROM tasks.tasks WHERE series_id = $1"
-			 " AND user_id <> $2), EXISTS (SELECT 1 FROM tasks.ended_series"
-			 " WHERE series_id = $1)",
-			 2, own, &res, err);
-	if (r != SVC_OK)
-		goto fail;
-	bool foreign = PQgetvalue(res, 0, 0)[0] == 't';
-	bool ended = PQgetvalue(res, 0, 1)[0] == 't';
-	PQclear(res);
-	res = NULL;
-	if (foreign) {
-		r = svc_err_set(err, SVC_ENOTFOUND, NULL, "series not found");
-		goto fail;
-	}
-	if (ended) {
-		r = svc_err_set(err, SVC_ECONFLICT, NULL, "the series has ended");
-		goto fail;
-	}
-	r = svc_pg_query(pg,
-			 "INSERT INTO tasks.tasks AS t (id, user_id, title, description, priority,"
-			 " tags, due_at, remind_at, remind_before_minutes, rrule, series_id,"
-			 " time_zone, recur_from, occurrence_at)"
-			 " VALUES ($1, $2, $3, $4, $5, $6::text[], $7::timestamptz, " REMIND_AT_SQL
-			 ", $9::integer, $10, $13::uuid, $11, $12, $14::timestamptz)"
-			 " ON CONFLICT (series_id, occurrence_at) WHERE occurrence_at IS NOT NULL"
-			 " DO NOTHING RETURNING " SNAPSHOT_SQL,
-			 14, p, &res, err);
-	if (r != SVC_OK)
-		goto fail;
-	if (PQntuples(res) == 0) {
-		/* Made before: answer with it, change nothing. */
-		PQclear(res);
-		res = NULL;
-		const char *q[] = {series_id, occurrence_at, user_id};
-		r = svc_pg_query(pg,
-				 "SELECT " SNAPSHOT_SQL " FROM tasks.tasks t WHERE t.series_id = $1"
-				 " AND t.occurrence_at = $2::timestamptz AND t.user_id = $3",
-				 3, q, &res, err);
-		if (r == SVC_OK && PQntuples(res) == 1)
-			r = take_record(res, out, err);
-		else if (r == SVC_OK)
-			r = svc_err_set(err, SVC_ENOTFOUND, NULL, "series not found");
-		svc_pg_rollback(pg);
-		goto done;
-	}
-	if ((r = take_record(res, out, err)) != SVC_OK)
-		goto fail;
-	if (svc_json_parse(out->json, strlen(out->json), &task, err) != SVC_OK) {
-		r = svc_err_set(err, SVC_EINTERNAL, NULL, "bad snapshot from store");
-		goto fail;
-	}
-	if ((r = outbox_add(pg, "task-created", id, user_id, task, NULL, false, err)) != SVC_OK ||
-	    (r = svc_pg_commit(pg, err)) != SVC_OK)
-		goto fail;
-	*created = true;
-	goto done;
-fail:
-	svc_pg_rollback(pg);
-	tsk_record_cleanup(out);
-done:
-	PQclear(res);
-	cJSON_Delete(task);
-	svc_buf_cleanup(&w.tags);
-	return r;
-}
-
-enum svc_result tsk_store_get(const char *conninfo, const char *user_id,
-			      const char *id, struct tsk_record *out, struct svc_err *err)
-{
-	memset(out, 0, sizeof *out);
-	if (!svc_uuid_valid(id))
-		return svc_err_set(err, SVC_ENOTFOUND, NULL, "task not found");
-	struct svc_pg *pg = svc_pg_thread(conninfo);
-	if (!pg)
-		return oom(err);
-	const char *p[] = {id, user_id};
-	PGresult *res = NULL;
-	enum svc_result r = svc_pg_query(pg,
-					 "SELECT " SNAPSHOT_SQL " FROM tasks.tasks t"
-					 " WHERE t.id = $1 AND t.user_id = $2",
-					 2, p, &res, err);
-	if (r != SVC_OK)
-		return r;
-	if (PQntuples(res) == 0) {
-		PQclear(res);
-		return svc_err_set(err, SVC_ENOTFOUND, NULL, "task not found");
-	}
-	r = take_record(res, out, err);
-	PQclear(res);
-	return r;
-}
-
 /* Runs one statement that returns the task's snapshot row into *rec and
- * *task (parsed). SVC_ENOTFOUND when it returns no row. */
+ * *task (parsed; task may be NULL). SVC_ENOTFOUND when it returns no row. */
 static enum svc_result snapshot_query(struct svc_pg *pg, const char *sql, int n,
 				      const char *const *p, struct tsk_record *rec,
 				      cJSON **task, struct svc_err *err)
@@ -396,9 +230,160 @@ static enum svc_result snapshot_query(struct svc_pg *pg, const char *sql, int n,
 	}
 	r = take_record(res, rec, err);
 	PQclear(res);
-	if (r == SVC_OK && svc_json_parse(rec->json, strlen(rec->json), task, err) != SVC_OK)
+	if (r == SVC_OK && task &&
+	    svc_json_parse(rec->json, strlen(rec->json), task, err) != SVC_OK)
 		r = svc_err_set(err, SVC_EINTERNAL, NULL, "bad snapshot from store");
 	return r;
+}
+
+/* Inside the transaction: inserts the task p describes (write_params,
+ * then $13 its series and $14 its occurrence, both NULL for a new task:
+ * a rule then makes it the start of its own series) and its task-created
+ * event. *inserted false, with nothing written, when that occurrence
+ * exists already. */
+static enum svc_result insert_task(struct svc_pg *pg, const char *const *p,
+				   struct tsk_record *out, bool *inserted, struct svc_err *err)
+{
+	*inserted = false;
+	PGresult *res = NULL;
+	enum svc_result r = svc_pg_query(
+		pg,
+		"INSERT INTO tasks.tasks AS t (id, user_id, title, description, priority,"
+		" tags, due_at, remind_at, remind_before_minutes, rrule, series_id,"
+		" time_zone, recur_from, occurrence_at)"
+		" VALUES ($1, $2, $3, $4, $5, $6::text[], $7::timestamptz, " REMIND_AT_SQL
+		", $9::integer, $10,"
+		" coalesce($13::uuid, CASE WHEN $10::text IS NOT NULL THEN $1::uuid END),"
+		" $11, $12, $14::timestamptz)"
+		" ON CONFLICT (series_id, occurrence_at) WHERE occurrence_at IS NOT NULL"
+		" DO NOTHING RETURNING " SNAPSHOT_SQL,
+		14, p, &res, err);
+	if (r != SVC_OK)
+		return r;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		return SVC_OK;
+	}
+	r = take_record(res, out, err);
+	PQclear(res);
+	cJSON *task = NULL;
+	if (r == SVC_OK && svc_json_parse(out->json, strlen(out->json), &task, err) != SVC_OK)
+		r = svc_err_set(err, SVC_EINTERNAL, NULL, "bad snapshot from store");
+	if (r == SVC_OK)
+		r = outbox_add(pg, "task-created", p[0], p[1], task, NULL, false, err);
+	cJSON_Delete(task);
+	*inserted = r == SVC_OK;
+	return r;
+}
+
+/* Answers a series' existing occurrence (inside the transaction). */
+static enum svc_result existing_occurrence(struct svc_pg *pg, const char *user_id,
+					   const char *series_id, const char *occurrence_at,
+					   struct tsk_record *out, struct svc_err *err)
+{
+	const char *q[] = {series_id, occurrence_at, user_id};
+	return snapshot_query(pg,
+			      "SELECT " SNAPSHOT_SQL " FROM tasks.tasks t WHERE t.series_id = $1"
+			      " AND t.occurrence_at = $2::timestamptz AND t.user_id = $3",
+			      3, q, out, NULL, err);
+}
+
+/* Whether an occurrence may be made: the series is the user's (another
+ * user's series id is as unknown as a missing one) and has not ended. */
+static enum svc_result series_open(struct svc_pg *pg, const char *user_id,
+				   const char *series_id, struct svc_err *err)
+{
+	const char *own[] = {series_id, user_id};
+	PGresult *res = NULL;
+	enum svc_result r = lock_series(pg, series_id, err);
+	if (r == SVC_OK)
+		r = svc_pg_query(pg,
+				 "SELECT EXISTS (SELECT 1 FROM tasks.tasks WHERE series_id = $1"
+				 " AND user_id <> $2), EXISTS (SELECT 1 FROM tasks.ended_series"
+				 " WHERE series_id = $1)",
+				 2, own, &res, err);
+	if (r != SVC_OK)
+		return r;
+	if (PQgetvalue(res, 0, 0)[0] == 't')
+		r = svc_err_set(err, SVC_ENOTFOUND, NULL, "series not found");
+	else if (PQgetvalue(res, 0, 1)[0] == 't')
+		r = svc_err_set(err, SVC_ECONFLICT, NULL, "the series has ended");
+	PQclear(res);
+	return r;
+}
+
+/* A new task (series_id NULL) or a series' occurrence, in one transaction. */
+static enum svc_result create(const char *conninfo, const char *user_id,
+			      const char *series_id, const char *occurrence_at,
+			      const cJSON *fields, struct tsk_record *out, bool *created,
+			      struct svc_err *err)
+{
+	memset(out, 0, sizeof *out);
+	*created = false;
+	struct svc_pg *pg = svc_pg_thread(conninfo);
+	if (!pg)
+		return oom(err);
+	char id[37];
+	svc_uuid_v4(id);
+	struct write_params w;
+	enum svc_result r = write_params_init(&w, id, user_id, fields, err);
+	const char *p[14];
+	memcpy(p, w.p, sizeof w.p);
+	p[12] = series_id;
+	p[13] = occurrence_at;
+	if (r != SVC_OK || (r = svc_pg_begin(pg, err)) != SVC_OK)
+		goto done;
+	if (series_id)
+		r = series_open(pg, user_id, series_id, err);
+	if (r == SVC_OK)
+		r = insert_task(pg, p, out, created, err);
+	if (r == SVC_OK && !*created) {
+		/* Made before: answer with it, change nothing. */
+		r = existing_occurrence(pg, user_id, series_id, occurrence_at, out, err);
+		svc_pg_rollback(pg);
+	} else if (r == SVC_OK) {
+		r = svc_pg_commit(pg, err);
+	}
+	if (r != SVC_OK) {
+		svc_pg_rollback(pg);
+		tsk_record_cleanup(out);
+		*created = false;
+	}
+done:
+	svc_buf_cleanup(&w.tags);
+	return r;
+}
+
+enum svc_result tsk_store_create(const char *conninfo, const char *user_id,
+				 const cJSON *fields, struct tsk_record *out,
+				 struct svc_err *err)
+{
+	bool created;
+	return create(conninfo, user_id, NULL, NULL, fields, out, &created, err);
+}
+
+enum svc_result tsk_store_occurrence(const char *conninfo, const char *user_id,
+				     const char *series_id, const char *occurrence_at,
+				     const cJSON *fields, struct tsk_record *out, bool *created,
+				     struct svc_err *err)
+{
+	return create(conninfo, user_id, series_id, occurrence_at, fields, out, created, err);
+}
+
+enum svc_result tsk_store_get(const char *conninfo, const char *user_id,
+			      const char *id, struct tsk_record *out, struct svc_err *err)
+{
+	memset(out, 0, sizeof *out);
+	if (!svc_uuid_valid(id))
+		return svc_err_set(err, SVC_ENOTFOUND, NULL, "task not found");
+	struct svc_pg *pg = svc_pg_thread(conninfo);
+	if (!pg)
+		return oom(err);
+	const char *p[] = {id, user_id};
+	return snapshot_query(pg,
+			      "SELECT " SNAPSHOT_SQL " FROM tasks.tasks t"
+			      " WHERE t.id = $1 AND t.user_id = $2",
+			      2, p, out, NULL, err);
 }
 
 /* The statement for a change that is not a PATCH; $1 id, $2 user. */
