@@ -37,8 +37,11 @@ int main(void)
 		svc_app_free(app);
 		return 1;
 	}
-	ctx.relay = tsk_relay_start(ctx.conninfo, svc_app_dapr(app), svc_app_pubsub(app), retention_s);
-	if (!ctx.relay) {
+	/* Printing the routes publishes nothing. */
+	if (!svc_app_print_only(app))
+		ctx.relay = tsk_relay_start(ctx.conninfo, svc_app_dapr(app), svc_app_pubsub(app),
+					    retention_s);
+	if (!ctx.relay && !svc_app_print_only(app)) {
 		svc_app_free(app);
 		return 1;
 	}
