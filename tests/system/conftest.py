@@ -390,3 +390,12 @@ def publish_notification(user, notification):
     text = notification if isinstance(notification, str) else json.dumps(notification)
     n = redis_cli("PUBLISH", "todo:notify:" + user, text)
     return text, int(n)
+
+
+def served(base, method, route, code="200"):
+    """How many requests a service answered on route with code, from its
+    /metrics (http_requests_total): proof that a replica did its share."""
+    text = request("GET", base + "/metrics").body.decode()
+    want = f'http_requests_total{{method="{method}",route="{route}",code="{code}"}} '
+    return sum(int(float(line.split()[-1])) for line in text.splitlines()
+               if line.startswith(want))

@@ -4,9 +4,11 @@ storing it once, and the gateway's live stream delivering it once; and a
 recurring task whose next occurrence is announced the same way."""
 import datetime
 import json
+import os
 import time
 
-from conftest import (GATEWAY, bearer, eventually, open_stream, register, request, stack)
+from conftest import (GATEWAY, bearer, eventually, open_stream, register, request, served,
+                      stack)
 
 UTC = datetime.timezone.utc
 
@@ -69,6 +71,9 @@ def test_with_two_reminder_services_each_reminder_arrives_once():
             got = events_until(live, 12)
         seen = [json.loads(e["data"])["task_id"] for e in got]
         assert sorted(seen) == sorted(tasks), seen
+        # Both replicas were ticking all along.
+        for base in (os.environ["REMINDER_SERVICE_URL"], os.environ["REMINDER_SERVICE_2_URL"]):
+            assert served(base, "POST", "/reminder-cron") >= 5, base
     finally:
         stack("stop", "reminder-service-2-daprd")
         stack("stop", "reminder-service-2")

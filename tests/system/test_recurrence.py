@@ -8,7 +8,7 @@ import json
 import os
 
 from conftest import (GATEWAY, auth, event_validators, eventually, kafka_events, new_user,
-                      request, service_url, stack)
+                      request, served, service_url, stack)
 
 UTC = datetime.timezone.utc
 
@@ -209,6 +209,9 @@ def test_two_replicas_with_both_crons_make_each_occurrence_once():
         for f in firsts:
             tasks = series_tasks(user, f["id"])
             assert len(tasks) == 2, (f["id"], [t["due_at"] for t in tasks])
+        # Both crons really ticked meanwhile.
+        for base in (os.environ["RECURRENCE_SERVICE_URL"], os.environ["RECURRENCE_SERVICE_2_URL"]):
+            assert served(base, "POST", "/recurrence-cron") >= 2, base
     finally:
         stack("stop", "recurrence-service-2-daprd")
         stack("stop", "recurrence-service-2")

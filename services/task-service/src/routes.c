@@ -23,17 +23,21 @@ static void reply_task(struct svc_resp *resp, int status, struct tsk_record *rec
 	rec->json = NULL;
 }
 
-static bool authed(struct tsk_ctx *ctx, struct svc_req *req, struct svc_resp *resp,
-		   struct svc_claims *who)
+/* Answers err, logging it when it is the service's failure, not the
+ * caller's. */
+static void fail(struct svc_req *req, struct svc_resp *resp, const char *what,
+		 const struct svc_err *err)
 {
-	return svc_app_authed(ctx->app, req, resp, who);
+	if (svc_result_http_status(err->code) >= 500)
+		svc_error(req->request_id, "%s: %s", what, err->message);
+	svc_resp_err(resp, err);
 }
 
 static void h_create(struct svc_req *req, struct svc_resp *resp)
 {
 	struct tsk_ctx *ctx = req->ctx;
 	struct svc_claims who;
-	if (!authed(ctx, req, resp, &who))
+	if (!svc_app_authed(ctx->app, req, resp, &who))
 		return;
 	cJSON *fields = NULL;
 	struct svc_err err = {0};
@@ -41,9 +45,7 @@ static void h_create(struct svc_req *req, struct svc_resp *resp)
 	if (tsk_merge(NULL, req->json, &fields, &err) != SVC_OK ||
 	    tsk_store_create(ctx->conninfo, who.sub, fields, &rec, &err) != SVC_OK) {
 		cJSON_Delete(fields);
-		if (svc_result_http_status(err.code) >= 500)
-			svc_error(req->request_id, "create task: %s", err.message);
-		svc_resp_err(resp, &err);
+		fail(req, resp, "create task", &err);
 		return;
 	}
 	cJSON_Delete(fields);
@@ -55,7 +57,7 @@ static void h_get(struct svc_req *req, struct svc_resp *resp)
 {
 	struct tsk_ctx *ctx = req->ctx;
 	struct svc_claims who;
-	if (!authed(ctx, req, resp, &who))
+	if (!svc_app_authed(ctx->app, req, resp, &who))
 		return;
 	struct tsk_record rec;
 	struct svc_err err = {0};
@@ -71,7 +73,7 @@ static void h_change(struct svc_req *req, struct svc_resp *resp)
 {
 	struct tsk_ctx *ctx = req->ctx;
 	struct svc_claims who;
-	if (!authed(ctx, req, resp, &who))
+	if (!svc_app_authed(ctx->app, req, resp, &who))
 		return;
 	struct tsk_change c = {
 		.op = (enum tsk_op)(long)req->arg,
@@ -95,9 +97,7 @@ static void h_change(struct svc_req *req, struct svc_resp *resp)
 	struct svc_err err = {0};
 	if (tsk_store_change(ctx->conninfo, who.sub, svc_req_param(req, "id"), &c, &rec,
 			     &changed, &err) != SVC_OK) {
-		if (svc_result_http_status(err.code) >= 500)
-			svc_error(req->request_id, "change task: %s", err.message);
-		svc_resp_err(resp, &err);
+		fail(req, resp, "change task", &err);
 		return;
 	}
 	if (changed)
@@ -123,7 +123,7 @@ static void h_list(struct svc_req *req, struct svc_resp *resp)
 {
 	struct tsk_ctx *ctx = req->ctx;
 	struct svc_claims who;
-	if (!authed(ctx, req, resp, &who))
+	if (!svc_app_authed(ctx->app, req, resp, &who))
 		return;
 	struct svc_err err = {0};
 	struct tsk_query *q = malloc(sizeof *q);
@@ -143,7 +143,7 @@ static void h_tags(struct svc_req *req, struct svc_resp *resp)
 {
 	struct tsk_ctx *ctx = req->ctx;
 	struct svc_claims who;
-	if (!authed(ctx, req, resp, &who))
+	if (!svc_app_authed(ctx->app, req, resp, &who))
 		return;
 	struct svc_err err = {0};
 	char *json = NULL;
@@ -196,9 +196,7 @@ static void h_occurrence(struct svc_req *req, struct svc_resp *resp)
 	}
 	cJSON_Delete(fields);
 	if (!rec.json) {
-		if (svc_result_http_status(err.code) >= 500)
-			svc_error(req->request_id, "occurrence: %s", err.message);
-		svc_resp_err(resp, &err);
+		fail(req, resp, "occurrence", &err);
 		return;
 	}
 	if (created)

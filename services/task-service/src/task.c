@@ -24,9 +24,14 @@ static bool blank(const char *s)
 	return strspn(s, " \t\r\n") == strlen(s);
 }
 
+static const char *const priorities[] = {"high", "medium", "low", NULL};
+
 static bool priority_valid(const char *p)
 {
-	return strcmp(p, "high") == 0 || strcmp(p, "medium") == 0 || strcmp(p, "low") == 0;
+	for (size_t i = 0; priorities[i]; i++)
+		if (strcmp(p, priorities[i]) == 0)
+			return true;
+	return false;
 }
 
 /* Trims and lowercases (ASCII) a tag into out[n]; checks length and
@@ -479,7 +484,6 @@ enum svc_result tsk_query_parse(const struct svc_kv *params, size_t n, struct ts
 					    "due_after", "overdue", "sort", "limit", "cursor",
 					    NULL};
 	static const char *const statuses[] = {"pending", "completed", NULL};
-	static const char *const priorities[] = {"high", "medium", "low", NULL};
 	memset(out, 0, sizeof *out);
 	out->sort = TSK_SORT_CREATED;
 	out->desc = true;
