@@ -54,7 +54,7 @@ def test_a_reminder_reaches_the_stream_and_the_inbox_once_on_time():
         assert first["id"] == str(note["id"])
         # Not early, and within a few seconds of its time (bench measures
         # the real lateness).
-        assert at - datetime.timedelta(milliseconds=50) <= arrived <= at + datetime.timedelta(seconds=3)
+        assert at - datetime.timedelta(milliseconds=50) <= arrived <= at + datetime.timedelta(seconds=5)
         # Nothing more comes for it.
         assert events_until(live, 4) == []
     mine = [n for n in inbox(token) if n["task_id"] == task["id"]]
@@ -73,7 +73,7 @@ def test_with_two_reminder_services_each_reminder_arrives_once():
         assert sorted(seen) == sorted(tasks), seen
         # Both replicas were ticking all along.
         for base in (os.environ["REMINDER_SERVICE_URL"], os.environ["REMINDER_SERVICE_2_URL"]):
-            assert served(base, "POST", "/reminder-cron") >= 5, base
+            assert eventually(lambda: served(base, "POST", "/reminder-cron") >= 5, timeout=15), base
     finally:
         stack("stop", "reminder-service-2-daprd")
         stack("stop", "reminder-service-2")
