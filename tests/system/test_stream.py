@@ -215,6 +215,35 @@ def _remind(token):
     return task["id"]
 
 
+def test_a_fresh_stream_gets_what_was_stored_while_redis_was_down():
+    """A stream opened without Last-Event-ID starts from the newest stored
+    notification, so it has a position to be caught up from after the
+    subscription broke: what notifier stored meanwhile (its live push
+    failed) reaches it once Redis is back, and nothing older does."""
+    token = make_token(new_user())
+
+    def inbox(n):
+        r = request("GET", GATEWAY + "/api/notifications?limit=10", headers=bearer(token))
+        items = r.json()["items"] if r.status == 200 else []
+        return items if len(items) == n else None
+    _remind(token)
+    assert eventually(lambda: inbox(1), timeout=30)  # before the stream: not for it
+    with open_stream(token=token) as s:
+        stack("stop", "redis")
+        try:
+            assert eventually(lambda: request("GET", GATEWAY + "/readyz").status == 503, timeout=30)
+            during = _remind(token)
+            assert eventually(lambda: inbox(2), timeout=30)
+        finally:
+            stack("start", "redis")
+        caught_up = s.next_event(timeout=40)
+        assert json.loads(caught_up["data"])["task_id"] == during
+        later = _remind(token)
+        live = s.next_event(timeout=30)
+        assert json.loads(live["data"])["task_id"] == later
+        assert int(live["id"]) > int(caught_up["id"])
+
+
 def test_a_resumed_stream_replays_what_it_missed_from_notifier_then_goes_live():
     token = make_token(new_user())
     r = request("GET", GATEWAY + "/api/notifications?limit=1", headers=bearer(token))

@@ -140,3 +140,19 @@ int gw_sse_page(const char *body, size_t len, struct svc_buf *b, size_t max_byte
 	cJSON_Delete(page);
 	return rc;
 }
+
+int gw_sse_top_id(const char *body, size_t len, long long *top)
+{
+	cJSON *page = NULL;
+	if (!body || svc_json_parse_object(body, len, &page, NULL) != SVC_OK)
+		return -1;
+	const cJSON *list = cJSON_GetObjectItemCaseSensitive(page, "items");
+	int rc = -1;
+	if (cJSON_IsArray(list)) {
+		const cJSON *first = cJSON_GetArrayItem(list, 0);
+		*top = first ? id_of(first) : 0;
+		rc = *top < 0 ? -1 : 0;
+	}
+	cJSON_Delete(page);
+	return rc;
+}

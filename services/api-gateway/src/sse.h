@@ -59,4 +59,9 @@ int gw_sse_frame(struct svc_buf *b, long long id, const char *json, size_t len);
 int gw_sse_page(const char *body, size_t len, struct svc_buf *b, size_t max_bytes,
 		long long *last, size_t *items, bool *full);
 
+/* Reads notifier's newest-first GET /api/notifications?limit=1 answer:
+ * *top is the id of its first item, or 0 when it has none. Returns 0, or
+ * -1 when body is no such page. */
+int gw_sse_top_id(const char *body, size_t len, long long *top);
+
 #endif

@@ -341,7 +341,8 @@ struct gw_sse_client *gw_hub_join(struct gw_hub *h, const char *user, const char
 	return c;
 }
 
-int gw_hub_attach(struct gw_sse_client *c, struct svc_stream *s, long long last)
+int gw_hub_attach(struct gw_sse_client *c, struct svc_stream *s, long long last,
+		  long long floor)
 {
 	struct gw_hub *h = c->hub;
 	pthread_mutex_lock(&h->lock);
@@ -351,6 +352,10 @@ int gw_hub_attach(struct gw_sse_client *c, struct svc_stream *s, long long last)
 		c->last_id = last;
 		for (struct waiting *w = c->wait_head; w; w = w->next)
 			deliver(c, w->id, w->frame, w->len);
+		/* Older ones came before the stream: it was not meant to get
+		 * them, but a catch-up after a break starts from here. */
+		if (c->last_id < floor)
+			c->last_id = floor;
 	}
 	for (struct waiting *w = c->wait_head, *next; w; w = next) {
 		next = w->next;
@@ -384,24 +389,23 @@ void gw_hub_stream_ended(void *arg, struct svc_stream *s)
 }
 
 /* notifier's refusal as our error; its words go to the log. */
-static enum svc_result refused(const struct svc_httpc_resp *up, long long after,
+static enum svc_result refused(const struct svc_httpc_resp *up, const char *what,
 			       const char *request_id, struct svc_err *err)
 {
 	svc_log(up->status >= 500 ? SVC_LOG_ERROR : SVC_LOG_WARN, request_id,
-		"notifier replay after id %lld answered %ld: %.300s", after, up->status,
-		up->body ? up->body : "");
+		"notifier (%s) answered %ld: %.300s", what, up->status, up->body ? up->body : "");
 	if (up->status == 401)
 		return svc_err_set(err, SVC_EAUTH, NULL, "notifier refused the token");
-	return svc_err_set(err, SVC_EUPSTREAM, NULL,
-			   "cannot replay missed notifications (notifier answered %ld)",
+	return svc_err_set(err, SVC_EUPSTREAM, NULL, "cannot read notifications (notifier answered %ld)",
 			   up->status);
 }
 
-enum svc_result gw_hub_replay(struct gw_hub *h, const char *token, long long *last,
-			      struct svc_buf *b, bool *more, const char *request_id,
-			      struct svc_err *err)
+/* GET notifier's /api/notifications?<query> as the token's user; *up holds
+ * the answer, whatever its status, when SVC_OK. */
+static enum svc_result notifier_get(struct gw_hub *h, const char *token, const char *query,
+				    const char *request_id, struct svc_httpc_resp *up,
+				    struct svc_err *err)
 {
-	*more = false;
 	size_t alen = strlen(token) + 32;
 	char *authz = malloc(alen);
 	if (!authz)
@@ -410,21 +414,31 @@ enum svc_result gw_hub_replay(struct gw_hub *h, const char *token, long long *la
 	char rid[100];
 	snprintf(rid, sizeof rid, "X-Request-Id: %s", request_id ? request_id : "");
 	const char *hdrs[] = {authz, "Accept: application/json", request_id ? rid : NULL, NULL};
+	char url[1024];
+	snprintf(url, sizeof url, "%s/api/notifications?%s", h->o.notifier_url, query);
+	enum svc_result r = svc_httpc_request("GET", url, hdrs, NULL, 0, h->o.timeout_ms,
+					      MAX_PAGE_BYTES, up, err);
+	if (r != SVC_OK)
+		svc_error(request_id, "notifier (%s): %s", query, err->message);
+	free(authz);
+	return r;
+}
+
+enum svc_result gw_hub_replay(struct gw_hub *h, const char *token, long long *last,
+			      struct svc_buf *b, bool *more, const char *request_id,
+			      struct svc_err *err)
+{
+	*more = false;
 	enum svc_result r = SVC_OK;
 	for (;;) {
-		char url[1024];
-		snprintf(url, sizeof url, "%s/api/notifications?after_id=%lld&limit=%d",
-			 h->o.notifier_url, *last, GW_SSE_PAGE);
+		char query[64];
+		snprintf(query, sizeof query, "after_id=%lld&limit=%d", *last, GW_SSE_PAGE);
 		struct svc_httpc_resp up;
-		r = svc_httpc_request("GET", url, hdrs, NULL, 0, h->o.timeout_ms, MAX_PAGE_BYTES,
-				      &up, err);
-		if (r != SVC_OK) {
-			svc_error(request_id, "notifier replay after id %lld: %s", *last,
-				  err->message);
+		r = notifier_get(h, token, query, request_id, &up, err);
+		if (r != SVC_OK)
 			break;
-		}
 		if (up.status != 200) {
-			r = refused(&up, *last, request_id, err);
+			r = refused(&up, query, request_id, err);
 			svc_httpc_resp_cleanup(&up);
 			break;
 		}
@@ -443,6 +457,21 @@ enum svc_result gw_hub_replay(struct gw_hub *h, const char *token, long long *la
 		if (*more || items < GW_SSE_PAGE || *last == before)
 			break;
 	}
-	free(authz);
+	return r;
+}
+
+enum svc_result gw_hub_latest(struct gw_hub *h, const char *token, long long *top,
+			      const char *request_id, struct svc_err *err)
+{
+	struct svc_httpc_resp up;
+	enum svc_result r = notifier_get(h, token, "limit=1", request_id, &up, err);
+	if (r != SVC_OK)
+		return r;
+	if (up.status != 200)
+		r = refused(&up, "limit=1", request_id, err);
+	else if (gw_sse_top_id(up.body, up.body_len, top) != 0)
+		r = svc_err_set(err, SVC_EUPSTREAM, NULL,
+				"notifier answered an unreadable page of notifications");
+	svc_httpc_resp_cleanup(&up);
 	return r;
 }

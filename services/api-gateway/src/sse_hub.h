@@ -61,12 +61,23 @@ enum svc_result gw_hub_replay(struct gw_hub *h, const char *token, long long *la
 			      struct svc_buf *b, bool *more, const char *request_id,
 			      struct svc_err *err);
 
+/* The id of the user's newest stored notification (0: none) into *top:
+ * where a stream that starts from now stands. Same calls and failures as
+ * gw_hub_replay. */
+enum svc_result gw_hub_latest(struct gw_hub *h, const char *token, long long *top,
+			      const char *request_id, struct svc_err *err);
+
 /* Hands the client its stream: the live messages that waited go out (those
  * above last), then every new one. last is the highest id the stream has
- * sent already (-1 for none). Returns 0; or -1 when messages were lost
- * while waiting (too many): the client is left unattached, so the caller
- * leaves and ends the stream, and the client resumes. */
-int gw_hub_attach(struct gw_sse_client *c, struct svc_stream *s, long long last);
+ * sent already (-1 for none). floor is, for a stream that starts from now,
+ * gw_hub_latest's id from after gw_hub_join (-1: unknown): its position
+ * once the waiting messages went out, so that after a break in the Redis
+ * subscription it is caught up from there (a stream with no position
+ * cannot be). Returns 0; or -1 when messages were lost while waiting (too
+ * many): the client is left unattached, so the caller leaves and ends the
+ * stream, and the client resumes. */
+int gw_hub_attach(struct gw_sse_client *c, struct svc_stream *s, long long last,
+		  long long floor);
 /* Unregisters and frees a client that was never attached. */
 void gw_hub_leave(struct gw_sse_client *c);
 

@@ -6,6 +6,7 @@
 #include "sse.h"
 #include "sse_hub.h"
 #include "svc/app.h"
+#include "svc/log.h"
 
 /* Answers before any stream starts: a clear error, then nothing. */
 static void refuse(struct svc_resp *resp, struct gw_sse_client *c, struct svc_buf *b,
@@ -46,6 +47,15 @@ static void h_stream(struct svc_req *req, struct svc_resp *resp)
 		refuse(resp, c, &body, &err);
 		return;
 	}
+	/* From now on: where "now" is, for a catch-up after a Redis break. Live
+	 * delivery does not need it, so without it the stream still starts. */
+	long long floor = -1;
+	if (!resume && gw_hub_latest(ctx->hub, gw_request_token(req), &floor, req->request_id,
+				     &err) != SVC_OK) {
+		svc_warn(req->request_id, "stream starts with no position (%s): a break in the"
+			 " Redis subscription cannot be caught up for it", err.message);
+		floor = -1;
+	}
 	struct svc_stream *s =
 		svc_stream_open(req, resp, "text/event-stream", gw_hub_stream_ended, c);
 	if (!s) {
@@ -60,7 +70,7 @@ static void h_stream(struct svc_req *req, struct svc_resp *resp)
 	svc_resp_raw(resp, 200, "text/event-stream", text, len);
 	/* More to replay, or live messages lost while it ran: this stream
 	 * ends after what it holds, and the client resumes from there. */
-	if (more || gw_hub_attach(c, s, last) != 0) {
+	if (more || gw_hub_attach(c, s, last, floor) != 0) {
 		gw_hub_leave(c);
 		svc_stream_close(s);
 	}

@@ -166,6 +166,24 @@ static void pages_frame_what_is_newer_in_order(void **state)
 	svc_buf_cleanup(&b);
 }
 
+static void the_top_id_is_the_first_items_or_zero(void **state)
+{
+	(void)state;
+	long long top = -1;
+	const char page[] = "{\"items\": [{\"id\": 42, \"title\": \"a\"}, {\"id\": 41}],"
+			    " \"next_cursor\": \"x\"}";
+	assert_int_equal(gw_sse_top_id(page, strlen(page), &top), 0);
+	assert_int_equal(top, 42);
+	const char empty[] = "{\"items\": [], \"next_cursor\": null}";
+	assert_int_equal(gw_sse_top_id(empty, strlen(empty), &top), 0);
+	assert_int_equal(top, 0);
+	const char *bad[] = {"[]", "{\"items\": {}}", "{\"items\": [{\"id\": 0}]}",
+			     "{\"items\": [{\"id\": \"7\"}]}", "{\"items\": [", "{}"};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		assert_int_equal(gw_sse_top_id(bad[i], strlen(bad[i]), &top), -1);
+	assert_int_equal(gw_sse_top_id(NULL, 0, &top), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -175,6 +193,7 @@ int main(void)
 		cmocka_unit_test(a_notification_has_a_whole_positive_id),
 		cmocka_unit_test(frames_carry_the_id_and_one_data_line_per_line),
 		cmocka_unit_test(pages_frame_what_is_newer_in_order),
+		cmocka_unit_test(the_top_id_is_the_first_items_or_zero),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
