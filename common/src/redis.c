@@ -1,5 +1,6 @@
 #include "svc/redis.h"
 
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -62,9 +63,20 @@ struct svc_redis *svc_redis_thread(const char *host, int port, long timeout_ms)
 	return r;
 }
 
+/* Whether Redis closed an idle connection (it restarted, or its idle
+ * timeout ended it): nothing arrives on one unasked, so anything to read
+ * is the end. Checked before each command, so that the command goes out on
+ * a fresh connection instead of failing on the dead one; a command never
+ * runs twice. */
+static bool closed_by_peer(const redisContext *c)
+{
+	struct pollfd p = {.fd = c->fd, .events = POLLIN};
+	return poll(&p, 1, 0) != 0;
+}
+
 static enum svc_result ensure(struct svc_redis *r, struct svc_err *err)
 {
-	if (r->ctx && !r->ctx->err)
+	if (r->ctx && !r->ctx->err && !closed_by_peer(r->ctx))
 		return SVC_OK;
 	if (r->ctx) {
 		redisFree(r->ctx);

@@ -1,6 +1,8 @@
-/* The Redis pattern subscriber against this test playing Redis on a
- * 127.0.0.1 socket (RESP by hand): it subscribes, hands over messages,
- * resubscribes after the connection breaks, and stops promptly. */
+/* The Redis client and pattern subscriber against this test playing Redis
+ * on a 127.0.0.1 socket (RESP by hand). The subscriber subscribes, hands
+ * over messages, resubscribes after the connection breaks, and stops
+ * promptly; the client's next command after Redis closed its connection
+ * goes out on a new one. */
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -161,10 +163,95 @@ static void subscribes_delivers_and_resubscribes_after_a_break(void **state)
 	assert_true(svc_now_ms() - t0 < 1000);
 }
 
+/* Plays a Redis that answers one PING per connection and closes the first
+ * one after answering, as a restart does. */
+struct restarting {
+	int lfd;
+	int accepted;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool first_closed;
+};
+
+static int answer_ping(int lfd)
+{
+	struct pollfd p = {.fd = lfd, .events = POLLIN};
+	if (poll(&p, 1, 5000) != 1)
+		return -1;
+	int fd = accept(lfd, NULL, NULL);
+	char cmd[128] = "";
+	size_t have = 0;
+	while (fd >= 0 && !strstr(cmd, "PING")) {
+		struct pollfd q = {.fd = fd, .events = POLLIN};
+		ssize_t n = poll(&q, 1, 5000) == 1 ? read(fd, cmd + have, sizeof cmd - 1 - have) : -1;
+		if (n <= 0) {
+			close(fd);
+			return -1;
+		}
+		have += (size_t)n;
+		cmd[have] = '\0';
+	}
+	if (fd >= 0 && write(fd, "+PONG\r\n", 7) != 7) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void *restarting_redis(void *arg)
+{
+	struct restarting *s = arg;
+	int fd = answer_ping(s->lfd);
+	pthread_mutex_lock(&s->lock);
+	s->accepted += fd >= 0;
+	if (fd >= 0)
+		close(fd);
+	s->first_closed = true;
+	pthread_cond_signal(&s->cond);
+	pthread_mutex_unlock(&s->lock);
+	fd = answer_ping(s->lfd);
+	pthread_mutex_lock(&s->lock);
+	s->accepted += fd >= 0;
+	pthread_mutex_unlock(&s->lock);
+	if (fd >= 0) {
+		char buf[64];
+		struct pollfd q = {.fd = fd, .events = POLLIN};
+		while (poll(&q, 1, 5000) == 1 && read(fd, buf, sizeof buf) > 0)
+			; /* until the client goes */
+		close(fd);
+	}
+	return NULL;
+}
+
+static void a_command_after_redis_closed_the_connection_goes_out_on_a_new_one(void **state)
+{
+	(void)state;
+	struct restarting s = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
+	int port;
+	s.lfd = listener(&port);
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, restarting_redis, &s), 0);
+	struct svc_redis *r = svc_redis_new("127.0.0.1", port, 2000);
+	assert_non_null(r);
+	struct svc_err err = {0};
+	assert_int_equal(svc_redis_ping(r, &err), SVC_OK);
+	pthread_mutex_lock(&s.lock);
+	while (!s.first_closed)
+		pthread_cond_wait(&s.cond, &s.lock);
+	pthread_mutex_unlock(&s.lock);
+	usleep(50 * 1000); /* the FIN on its way */
+	assert_int_equal(svc_redis_ping(r, &err), SVC_OK);
+	svc_redis_free(r);
+	pthread_join(t, NULL);
+	close(s.lfd);
+	assert_int_equal(s.accepted, 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(subscribes_delivers_and_resubscribes_after_a_break),
+		cmocka_unit_test(a_command_after_redis_closed_the_connection_goes_out_on_a_new_one),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

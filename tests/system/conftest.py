@@ -392,10 +392,15 @@ def publish_notification(user, notification):
     return text, int(n)
 
 
+def metric(base, sample):
+    """The value of one sample (name{labels}, exactly as printed) on a
+    service's /metrics; 0 when it has none yet."""
+    text = request("GET", base + "/metrics").body.decode()
+    return sum(int(float(line.split()[-1])) for line in text.splitlines()
+               if line.startswith(sample + " "))
+
+
 def served(base, method, route, code="200"):
     """How many requests a service answered on route with code, from its
     /metrics (http_requests_total): proof that a replica did its share."""
-    text = request("GET", base + "/metrics").body.decode()
-    want = f'http_requests_total{{method="{method}",route="{route}",code="{code}"}} '
-    return sum(int(float(line.split()[-1])) for line in text.splitlines()
-               if line.startswith(want))
+    return metric(base, f'http_requests_total{{method="{method}",route="{route}",code="{code}"}}')

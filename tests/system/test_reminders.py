@@ -10,7 +10,8 @@ import time
 import urllib.error
 
 from conftest import (BIN, GATEWAY, auth, derived_event_id, event_validators, eventually,
-                      free_port, kafka_events, new_user, request, stack, stack_service_env)
+                      free_port, kafka_events, metric, new_user, request, stack,
+                      stack_service_env)
 
 BOUND_S = 3.0  # how late a reminder may be here (the goal is well under a second)
 
@@ -260,6 +261,33 @@ def test_a_replica_that_dies_holding_a_claim_loses_nothing():
     data = events[killed["id"]][0]["event"]["data"]
     late = (parse(data["fired_at"]) - parse(data["remind_at"])).total_seconds()
     assert 0.9 <= late < 1 + BOUND_S, late  # after the lease, then promptly
+
+
+def test_an_unreadable_state_drops_its_claim_once_and_the_next_change_replaces_it():
+    h = auth(new_user())
+    url = os.environ["REMINDER_SERVICE_URL"]
+
+    def outcomes(result):
+        return metric(url, f'reminders_fired_total{{result="{result}"}}')
+    at = now() + datetime.timedelta(seconds=4)
+    task = create(h, remind_at=rfc3339(at))
+    key = f"reminder-service||reminder:{task['id']}"
+    assert eventually(lambda: redis("HGET", key, "data"), timeout=15)
+    redis("HSET", key, "data", "not a reminder state")  # ETag (version) unchanged
+    unreadable, retries = outcomes("unreadable"), outcomes("retry")
+    wait_until(at)
+    assert eventually(lambda: outcomes("unreadable") == unreadable + 1, timeout=10)
+    time.sleep(3)  # a few more ticks: dropped, not retried every second
+    assert outcomes("unreadable") == unreadable + 1
+    assert outcomes("retry") == retries
+    assert due_events(task["id"])[task["id"]] == []
+    # The task's next change stores a state again, and its reminder fires.
+    again = now() + datetime.timedelta(seconds=3)
+    patch(h, task, {"remind_at": rfc3339(again)})
+    wait_until(again)
+    fired = eventually(lambda: due_events(task["id"])[task["id"]], timeout=15)
+    assert len(fired) == 1
+    assert_on_time(fired[0], again)
 
 
 def test_every_reminder_due_event_on_kafka_matches_its_schema():

@@ -13,11 +13,7 @@ enum svc_result ntf_live_publish(const struct svc_redis_addr *redis, const char 
 	char channel[sizeof NTF_LIVE_PREFIX + NTF_USER_MAX + 1];
 	snprintf(channel, sizeof channel, NTF_LIVE_PREFIX "%s", user_id);
 	const char *argv[] = {"PUBLISH", channel, json};
-	enum svc_result rc = svc_redis_argv(r, 3, argv, NULL, err);
-	/* A connection Redis closed (a restart) is only noticed by the command
-	 * that fails on it; the handle reconnects, so try once more. A push
-	 * that did reach Redis twice is dropped by the streams (ids only rise). */
-	if (rc == SVC_EUNAVAIL)
-		rc = svc_redis_argv(r, 3, argv, NULL, err);
-	return rc;
+	/* A connection Redis closed meanwhile (a restart) is replaced before
+	 * the command goes out (svc_redis). */
+	return svc_redis_argv(r, 3, argv, NULL, err);
 }

@@ -100,6 +100,13 @@ void rem_firing_fire(void *arg, const struct rem_claim *c)
 		struct rem_state s;
 		char etag[128] = "";
 		enum svc_result r = rem_store_get(&f->store, c->task_id, &s, etag, &err);
+		if (r == SVC_EUNPROCESSABLE) {
+			/* Not firable, and no retry reads it better: the claim goes
+			 * (logged by the store); the task's next event stores a
+			 * state and arms its reminder again. */
+			done(f, c, published ? "fired" : "unreadable");
+			return;
+		}
 		if (r != SVC_OK && r != SVC_ENOTFOUND)
 			goto retry;
 		bool found = r == SVC_OK;

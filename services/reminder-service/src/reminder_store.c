@@ -85,7 +85,8 @@ enum svc_result rem_store_get(const struct rem_store *st, const char *task_id,
 	free(value);
 	if (r != SVC_OK) {
 		svc_error(task_id, "stored reminder state is unreadable: %s", err ? err->message : "");
-		return svc_err_set(err, SVC_EUPSTREAM, NULL, "stored reminder state is unreadable");
+		return svc_err_set(err, SVC_EUNPROCESSABLE, NULL,
+				   "stored reminder state is unreadable");
 	}
 	return SVC_OK;
 }

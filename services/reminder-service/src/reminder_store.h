@@ -29,8 +29,9 @@ struct rem_store {
 };
 
 /* Loads the task's state into *out (free with rem_state_cleanup) and its
- * ETag into etag. SVC_ENOTFOUND when nothing is stored; SVC_EUPSTREAM when
- * what is stored is not a state (logged; treat as a poison). */
+ * ETag into etag. SVC_ENOTFOUND when nothing is stored; SVC_EUNPROCESSABLE
+ * when what is stored is no state (logged): etag is still its ETag, so the
+ * next event of the task can replace it, and it stays so until then. */
 enum svc_result rem_store_get(const struct rem_store *st, const char *task_id,
 			      struct rem_state *out, char etag[128], struct svc_err *err);
 

@@ -30,7 +30,12 @@ enum svc_delivery rem_on_task_event(void *arg, const struct svc_event *ev,
 		struct rem_state old, now;
 		char etag[128] = "";
 		enum svc_result r = rem_store_get(&f->store, e.task_id, &old, etag, &err);
-		if (r != SVC_OK && r != SVC_ENOTFOUND)
+		/* An unreadable state tells nothing: this event's replaces it. */
+		bool unreadable = r == SVC_EUNPROCESSABLE;
+		if (unreadable)
+			svc_error(request_id, "replacing the unreadable reminder state of task %s"
+				  " with %s v%ld", e.task_id, ev->type, e.version);
+		else if (r != SVC_OK && r != SVC_ENOTFOUND)
 			return failed(request_id, &err);
 		bool found = r == SVC_OK;
 		if (rem_apply(found ? &old : NULL, &e, &now) == REM_IGNORE) {
@@ -46,7 +51,7 @@ enum svc_delivery rem_on_task_event(void *arg, const struct svc_event *ev,
 				  e.version, e.task_id, old.version);
 			return SVC_DELIVERY_SUCCESS;
 		}
-		r = rem_store_put(&f->store, &now, found ? etag : NULL, &err);
+		r = rem_store_put(&f->store, &now, found || unreadable ? etag : NULL, &err);
 		rem_state_cleanup(&old);
 		if (r == SVC_ECONFLICT)
 			continue; /* another event of this task got there first: redo */
