@@ -10,11 +10,27 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "system"))
 
+MIB = 1024  # KiB
+
 
 def pct(values, p):
     """Nearest-rank percentile."""
     s = sorted(values)
     return s[max(0, math.ceil(p / 100 * len(s)) - 1)]
+
+
+def smaps(pid):
+    """Resident memory of process pid in KiB, from /proc/<pid>/smaps_rollup:
+    {"rss", "pss", "anon", "private"} (private = Private_Clean +
+    Private_Dirty)."""
+    f = {}
+    with open(f"/proc/{pid}/smaps_rollup") as fh:
+        for line in fh:
+            parts = line.split()
+            if len(parts) == 3 and parts[2] == "kB":
+                f[parts[0].rstrip(":")] = int(parts[1])
+    return {"rss": f["Rss"], "pss": f["Pss"], "anon": f["Anonymous"],
+            "private": f["Private_Clean"] + f["Private_Dirty"]}
 
 
 class Helper:

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make bench: starts a stack of its own (profile "bench", ports +23000, data
 # in .run/bench, wiped first), measures it (bench/README.md) and always
-# stops it: reminder lateness, then HTTP throughput and latency. Each step
+# stops it: the services' idle memory once settled, reminder lateness, HTTP
+# throughput and latency, then the memory again and its table. Each step
 # runs even when an earlier one failed; any failure makes the exit status 1.
 # Its ports sit clear of the dev (0), test (10000) and engineers'
 # (20000-22000) stacks and below the ephemeral range.
@@ -32,6 +33,9 @@ step() { # step NAME CMD...: runs CMD, remembers a failure
     rc=1
   fi
 }
+memory="$STACK_RUN/idle-memory.json"
+step "idle memory" "$PY" "$ROOT/bench/idle_memory.py" before "$memory"
 step "reminder lateness" "$PY" "$ROOT/bench/reminder_lateness.py"
 step "throughput" "$PY" "$ROOT/bench/throughput.py"
+[ -f "$memory" ] && step "idle memory" "$PY" "$ROOT/bench/idle_memory.py" after "$memory"
 exit $rc
