@@ -9,15 +9,13 @@ that plus a raw Kafka produce. Exits 1 when a reminder is missing or came
 twice."""
 import datetime
 import json
-import math
 import os
 import subprocess
 import sys
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "tests", "system"))
-from conftest import BIN, GATEWAY, bearer, kafka_events, register, request  # noqa: E402
+from benchlib import pct
+from conftest import BIN, GATEWAY, bearer, kafka_events, register, request
 
 N = int(os.environ.get("BENCH_REMINDERS", "300"))
 SPREAD_S = float(os.environ.get("BENCH_SPREAD_S", "20"))
@@ -38,12 +36,6 @@ def rfc3339(ms):
 def parse_ms(s):
     t = datetime.datetime.fromisoformat(s.replace("Z", "+00:00"))
     return round(t.timestamp() * 1000)
-
-
-def pct(values, p):
-    """Nearest-rank percentile."""
-    s = sorted(values)
-    return s[max(0, math.ceil(p / 100 * len(s)) - 1)]
 
 
 def row(name, values):

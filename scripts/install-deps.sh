@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the build, the local stack and the tests need.
+# Installs the Debian packages the build, the local stack, the tests and the
+# bench need.
 # Idempotent: asks apt only for what is missing.
 set -euo pipefail
 
@@ -10,7 +11,7 @@ PKGS=(
   postgresql redis-server
   default-jre-headless maven
   python3 python3-pytest python3-jsonschema python3-yaml python3-aiosmtpd
-  iproute2 procps
+  iproute2 procps wrk
 )
 
 missing=()
