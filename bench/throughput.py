@@ -318,8 +318,9 @@ def main():
         print_section(title, rows)
         flagged += sum(1 for row in rows if row["problems"])
     if len(page) > 16384:
-        print("libevent writes at most 16 KiB at a time: without TCP_NODELAY the rest of a"
-              " longer answer waits for the client's delayed ACK (about 40 ms)")
+        print("libevent writes at most 16 KiB at a time: without TCP_NODELAY (the bare row)"
+              " the rest of a longer answer waits for the client's delayed ACK (about 40 ms);"
+              " the services set it")
     print(f"{flagged} rows flagged" if flagged else
           "every answer was 2xx; no socket error, timeout or failed transaction")
     return 1 if flagged else 0

@@ -11,6 +11,7 @@
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -908,6 +909,15 @@ int svc_http_listen(struct svc_http *h)
 		svc_error(NULL, "cannot listen on %s:%d", h->opts.host, h->opts.port);
 		return -1;
 	}
+	/* libevent writes at most 16 KiB at a time; with Nagle on, the rest of
+	 * a longer answer waited for the client's delayed ACK (40 ms: make
+	 * bench showed a page of 50 tasks at 44 ms p50 against a 1.7 ms query).
+	 * Accepted sockets inherit it. */
+	int one = 1;
+	if (setsockopt(evhttp_bound_socket_get_fd(h->sock), IPPROTO_TCP, TCP_NODELAY, &one,
+		       sizeof one) != 0)
+		svc_warn(NULL, "cannot set TCP_NODELAY on %s:%d: answers over 16 KiB may wait"
+			 " for delayed ACKs", h->opts.host, h->opts.port);
 	h->threads = calloc((size_t)h->opts.workers, sizeof *h->threads);
 	if (!h->threads)
 		return -1;
