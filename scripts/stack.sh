@@ -93,6 +93,13 @@ secrets() {
   mkdir -p "$RUN/secrets"
   chmod 700 "$RUN/secrets"
   [ -s "$RUN/secrets/pg-password" ] || head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$RUN/secrets/pg-password"
+  # What each sidecar sends its app as dapr-api-token (APP_API_TOKEN on
+  # both): the app's event and binding routes refuse calls without it.
+  local s
+  for s in "${SERVICES[@]}"; do
+    [ -s "$RUN/secrets/app-api-token-$s" ] ||
+      head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$RUN/secrets/app-api-token-$s"
+  done
   if [ ! -s "$RUN/secrets/dapr-secrets.json" ]; then
     local key; key=$(head -c 48 /dev/urandom | od -An -tx1 | tr -d ' \n')
     printf '{"jwt-signing-key": "%s"}\n' "$key" > "$RUN/secrets/dapr-secrets.json"
@@ -184,6 +191,7 @@ service_env() { # service_env INDEX -> prints KEY=VALUE lines for env
   echo "HOST=127.0.0.1"
   echo "PORT=$(app_port "$i")"
   echo "DAPR_HTTP_ENDPOINT=http://127.0.0.1:$(dapr_http "$i")"
+  echo "APP_API_TOKEN=$(cat "$RUN/secrets/app-api-token-${SERVICES[$i]}")"
   echo "DATABASE_URL=$(database_url)"
   echo "REDIS_HOST=127.0.0.1"
   echo "REDIS_PORT=$REDIS_PORT"
@@ -237,6 +245,7 @@ start_service() {
   (cd "$RUN" && start "$proc-daprd" env DAPR_HOST_IP=127.0.0.1 \
       TODO_KAFKA_BROKERS="127.0.0.1:$KAFKA_PORT" TODO_REDIS_ADDR="127.0.0.1:$REDIS_PORT" \
       TODO_SECRETS_FILE="$RUN/secrets/dapr-secrets.json" \
+      APP_API_TOKEN="$(cat "$RUN/secrets/app-api-token-$name")" \
       "$daprd" --mode standalone --app-id "$name" --app-port "$(app_port "$i")" \
       --app-protocol http --app-channel-address 127.0.0.1 \
       --dapr-listen-addresses 127.0.0.1 \

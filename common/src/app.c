@@ -50,6 +50,7 @@ struct svc_app {
 	char pubsub[64];
 	char secret_store[64];
 	char jwt_name[64];
+	char app_token[257]; /* APP_API_TOKEN: what the sidecar sends; empty: none */
 	long grace_ms;
 
 	struct ready_check checks[8];
@@ -139,6 +140,12 @@ struct svc_app *svc_app_new(const char *name, struct svc_config *cfg, void *ctx)
 		 svc_config_str(cfg, "SECRET_STORE", "secretstore"));
 	snprintf(app->jwt_name, sizeof app->jwt_name, "%s",
 		 svc_config_str(cfg, "JWT_SECRET_NAME", "jwt-signing-key"));
+	const char *app_token = svc_config_str(cfg, "APP_API_TOKEN", "");
+	if (strlen(app_token) >= sizeof app->app_token)
+		svc_config_fail(cfg, "APP_API_TOKEN must be at most %zu characters",
+				sizeof app->app_token - 1);
+	else
+		snprintf(app->app_token, sizeof app->app_token, "%s", app_token);
 	app->grace_ms = svc_config_long(cfg, "SHUTDOWN_GRACE_MS", "10000", 0, 600000);
 
 	/* Worker threads wake the loop, so libevent must be thread-aware
@@ -261,6 +268,30 @@ static void h_subscribe(struct svc_req *req, struct svc_resp *resp)
 	svc_resp_json(resp, 200, arr);
 }
 
+/* Event and binding routes do things on the word of whoever calls them, so
+ * with APP_API_TOKEN set they take calls only with the dapr-api-token the
+ * sidecar sends (daprd's own APP_API_TOKEN). Answers 401 otherwise. */
+static bool from_sidecar(const struct svc_app *app, const struct svc_req *req,
+			 struct svc_resp *resp)
+{
+	if (!app->app_token[0])
+		return true;
+	const char *got = svc_req_header(req, "dapr-api-token");
+	size_t n = strlen(app->app_token);
+	if (got && strlen(got) == n && sodium_memcmp(got, app->app_token, n) == 0)
+		return true;
+	struct svc_err err = {0};
+	svc_err_set(&err, SVC_EAUTH, NULL,
+		    "this route takes calls from the Dapr sidecar only (dapr-api-token)");
+	svc_warn(req->request_id, "refused %s %s: %s dapr-api-token", req->method, req->path,
+		 got ? "wrong" : "no");
+	svc_metrics_inc("sidecar_token_refused_total",
+			"Event and binding calls refused for a missing or wrong dapr-api-token.",
+			"", 1);
+	svc_resp_err(resp, &err);
+	return false;
+}
+
 static void reply_delivery(struct svc_resp *resp, enum svc_delivery d)
 {
 	static const char *const names[] = {"SUCCESS", "RETRY", "DROP"};
@@ -276,6 +307,8 @@ static void h_event(struct svc_req *req, struct svc_resp *resp)
 	struct svc_err err = {0};
 	char labels[256];
 	enum svc_delivery d;
+	if (!from_sidecar(s->app, req, resp))
+		return;
 	if (svc_event_parse(req->body, req->body_len, &ev, &err) != SVC_OK) {
 		/* A poison message: retrying cannot help; Dapr moves it to the
 		 * dead-letter topic. */
@@ -316,6 +349,8 @@ static void h_binding(struct svc_req *req, struct svc_resp *resp)
 		svc_resp_raw(resp, 200, NULL, NULL, 0);
 		return;
 	}
+	if (!from_sidecar(b->app, req, resp))
+		return;
 	struct svc_err err = {0};
 	enum svc_result r = b->fn(b->arg, req, &err);
 	char labels[128];
@@ -524,6 +559,9 @@ int svc_app_run(struct svc_app *app)
 	event_add(app->sig_int, NULL);
 	svc_info(NULL, "listening on http://%s:%d (dapr %s)", app->opts.host, app->opts.port,
 		 app->dapr.base);
+	if ((app->nsubs || app->nbindings) && !app->app_token[0])
+		svc_warn(NULL, "APP_API_TOKEN is not set: event and binding routes take calls from"
+			 " anyone who reaches port %d", app->opts.port);
 	event_base_dispatch(app->base);
 	svc_info(NULL, "stopped");
 	return 0;

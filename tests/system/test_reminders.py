@@ -219,7 +219,9 @@ def claimed_by(url, task, at):
     """Indexes task's reminder, then has the replica at url claim it (its
     look-ahead reaches it; the stack's own replicas' does not yet)."""
     assert eventually(lambda: redis("ZSCORE", "todo:reminders:due", task["id"]), timeout=15)
-    assert request("POST", url + "/reminder-cron", raw=b"").status == 200
+    token = stack_service_env("reminder-service")["APP_API_TOKEN"]
+    assert request("POST", url + "/reminder-cron", raw=b"",
+                   headers={"dapr-api-token": token}).status == 200
     member = f"{task['id']}|{ms(at)}"
     assert redis("ZSCORE", "todo:reminders:claimed", member), "not claimed"
     return member

@@ -1,10 +1,13 @@
 """The spine: a task created through the gateway becomes a row, an event on
 Kafka, and a delivery to notifier through its Dapr subscription."""
+import datetime
+import json
 import os
 import subprocess
+import uuid
 
 from conftest import (GATEWAY, RUN, SERVICES, auth, eventually, kafka_events,
-                      make_token, new_user, psql, request, service_url)
+                      make_token, new_user, psql, request, service_url, stack_service_env)
 
 
 def test_every_service_is_ready():
@@ -78,6 +81,41 @@ def test_tokens_are_checked_at_the_gateway_and_at_the_service():
             assert r.status == 401, (base, tok, r.body)
             assert r.json()["error"]["code"] == "unauthenticated"
     assert psql("SELECT count(*) FROM tasks.tasks WHERE user_id = :'p1'", user) == [["0"]]
+
+
+def test_event_and_binding_routes_take_calls_from_their_sidecar_only():
+    user = new_user()
+    r = request("POST", GATEWAY + "/api/tasks", {"title": "forged"}, auth(user))
+    assert r.status == 201, r.body
+    task = r.json()
+    now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds")
+    event_id = str(uuid.uuid4())
+    event = {"specversion": "1.0", "id": event_id, "type": "reminder-due",
+             "source": "reminder-service", "subject": task["id"], "time": now,
+             "datacontenttype": "application/json",
+             "data": {"event_id": event_id, "event_type": "reminder-due", "schema_version": 1,
+                      "occurred_at": now, "user_id": user, "task": task,
+                      "remind_at": now, "fired_at": now}}
+    url = service_url("notifier") + "/events/reminder-due"
+
+    def deliver(extra):
+        return request("POST", url, raw=json.dumps(event).encode(),
+                       headers={"Content-Type": "application/cloudevents+json", **extra})
+    for extra in ({}, {"dapr-api-token": "not-the-sidecars"}):
+        r = deliver(extra)
+        assert r.status == 401, (extra, r.body)
+        assert r.json()["error"]["code"] == "unauthenticated"
+    for name, route in (("reminder-service", "/reminder-cron"),
+                        ("recurrence-service", "/recurrence-cron")):
+        r = request("POST", service_url(name) + route, raw=b"")
+        assert r.status == 401, (name, r.body)
+    assert psql("SELECT count(*) FROM notify.notifications WHERE user_id = :'p1'",
+                user) == [["0"]]
+    # With the sidecar's token it is an ordinary delivery.
+    r = deliver({"dapr-api-token": stack_service_env("notifier")["APP_API_TOKEN"]})
+    assert r.status == 200 and r.json() == {"status": "SUCCESS"}, r.body
+    assert psql("SELECT count(*) FROM notify.notifications WHERE user_id = :'p1'",
+                user) == [["1"]]
 
 
 def test_bad_input_gets_a_clear_4xx_and_changes_nothing():
