@@ -1,6 +1,7 @@
 #include "reminder.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -227,10 +228,13 @@ static enum svc_result read_ms(const cJSON *o, const char *name, long long *out,
 		*out = REM_NO_TIME;
 		return SVC_OK;
 	}
-	/* Milliseconds since 1970 are exact in a double for millions of years. */
-	if (!cJSON_IsNumber(v) || v->valuedouble != (double)(long long)v->valuedouble)
+	/* Milliseconds since 1970 are exact in a double for millions of years;
+	 * a number past 2^53 is no time we wrote, and past 2^63 it would not
+	 * even convert to a long long. */
+	double d = cJSON_IsNumber(v) ? v->valuedouble : 0.5;
+	if (d != floor(d) || fabs(d) > 9007199254740992.0)
 		return svc_err_set(err, SVC_EINVAL, name, "state: %s must be a time or null", name);
-	*out = (long long)v->valuedouble;
+	*out = (long long)d;
 	return SVC_OK;
 }
 
