@@ -257,6 +257,12 @@ enum svc_result rem_state_decode(const char *json, size_t len, struct rem_state 
 	    (r = read_ms(o, "remind_at_ms", &out->remind_at_ms, err)) ||
 	    (r = read_ms(o, "fired_ms", &out->fired_ms, err)))
 		goto fail;
+	/* 36 characters may be more than 36 bytes: a task id is a UUID, as
+	 * rem_event_parse has it, or task_id would not hold it. */
+	if (!svc_uuid_valid(task_id)) {
+		r = svc_err_set(err, SVC_EINVAL, "task_id", "state: task_id must be a UUID");
+		goto fail;
+	}
 	if (strlen(user_id) > REM_USER_ID_MAX) {
 		r = svc_err_set(err, SVC_EINVAL, "user_id", "state: user_id is too long");
 		goto fail;
