@@ -89,6 +89,19 @@ static void ends(void **state)
 	assert_true(ended);
 }
 
+/* Times of any year the API accepts (0001-9999) are written as RFC 3339,
+ * with four digits of year. Found by fuzz_rec_event: a series due in 0539
+ * made an occurrence due "539-12-08T17:00:00Z", which task-service refuses. */
+static void early_years(void **state)
+{
+	(void)state;
+	expect_dates("FREQ=WEEKLY;COUNT=5", "UTC", "0539-12-01T17:00:00Z",
+		     (const char *[]){"0539-12-08T17:00:00Z", "0539-12-15T17:00:00Z", NULL});
+	char out[32];
+	rec_time_format(at("0001-01-01T00:00:00Z"), out, sizeof out);
+	assert_string_equal(out, "0001-01-01T00:00:00Z");
+}
+
 static void local_time_across_dst(void **state)
 {
 	(void)state;
@@ -187,6 +200,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(calendars),
 		cmocka_unit_test(ends),
+		cmocka_unit_test(early_years),
 		cmocka_unit_test(local_time_across_dst),
 		cmocka_unit_test(from_completion),
 		cmocka_unit_test(skips_missed_occurrences),
