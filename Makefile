@@ -1,13 +1,18 @@
 # The two commands: `make up` (install what is missing, build, run the whole
 # suite on 127.0.0.1) and `make test` (unit tests plain and under ASan/UBSan,
-# then system tests against a real stack of its own).
+# then system tests against a real stack of its own, with a short fuzzing
+# run of every parser in between).
 SHELL := /bin/bash
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
 JOBS ?= 2
 WERROR ?= OFF
 
-.PHONY: all deps tools build up down status logs test unit unit-asan system bench clean
+.PHONY: all deps tools build up down status logs test unit unit-asan fuzz-build fuzz fuzz-smoke \
+	system bench clean
 
 all: build
 
@@ -47,6 +52,22 @@ unit-asan: deps
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		ctest -L unit --output-on-failure -j $(JOBS)
 
+# libFuzzer targets of the parsers (clang, ASan + UBSan) in a build of
+# their own; see the fuzz section of README.md. `make fuzz` runs each for
+# FUZZ_SECONDS (only FUZZ_TARGETS, when given), growing a corpus kept in
+# $(FUZZ_BUILD)/corpus; `make test` runs each for 5 s from its seeds only,
+# in a scratch folder.
+fuzz-build: deps
+	@cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_C_COMPILER=clang -DTODO_FUZZ=ON \
+		-DTODO_WERROR=$(WERROR) >/dev/null
+	@cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz
+
+fuzz: fuzz-build
+	@FUZZ_JOBS=$(JOBS) scripts/fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) keep $(FUZZ_TARGETS)
+
+fuzz-smoke: fuzz-build
+	@FUZZ_JOBS=$(JOBS) scripts/fuzz.sh $(FUZZ_BUILD) 5 scratch
+
 system: build tools
 	@scripts/system-tests.sh
 
@@ -58,7 +79,8 @@ bench: build tools
 test:
 	@$(MAKE) --no-print-directory WERROR=ON unit
 	@$(MAKE) --no-print-directory WERROR=ON unit-asan
+	@$(MAKE) --no-print-directory WERROR=ON fuzz-smoke
 	@$(MAKE) --no-print-directory WERROR=ON system
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -6,6 +6,7 @@ set -euo pipefail
 
 PKGS=(
   build-essential cmake ninja-build pkg-config git curl ca-certificates util-linux
+  clang libclang-rt-14-dev # libFuzzer and the sanitizer runtimes of Debian 12's clang 14
   libevent-dev libcjson-dev libpq-dev librdkafka-dev libhiredis-dev
   libjwt-dev libcurl4-openssl-dev libsodium-dev libical-dev tzdata libcmocka-dev
   postgresql redis-server

@@ -130,6 +130,24 @@ static int kv_push(struct svc_kv **kv, size_t *n, const char *name, size_t nlen,
 	return 0;
 }
 
+int svc_http_query_parse(const char *q, struct svc_kv **kv, size_t *n)
+{
+	*kv = NULL;
+	*n = 0;
+	struct evkeyvalq qs;
+	TAILQ_INIT(&qs);
+	int rc = evhttp_parse_query_str(q, &qs) == 0 ? 0 : -1;
+	for (struct evkeyval *e = qs.tqh_first; e && rc == 0; e = e->next.tqe_next)
+		rc = kv_push(kv, n, e->key, strlen(e->key), e->value, strlen(e->value));
+	evhttp_clear_headers(&qs);
+	if (rc != 0) {
+		svc_kv_free_all(*kv, *n);
+		*kv = NULL;
+		*n = 0;
+	}
+	return rc;
+}
+
 bool svc_route_match(const char *pattern, const char *path, struct svc_kv **params,
 		     size_t *nparams)
 {
@@ -725,19 +743,9 @@ static int fill_request(struct job *j, struct evhttp_request *evreq)
 	if (!j->path)
 		return -1;
 	const char *q = evhttp_uri_get_query(uri);
-	if (q && *q) {
-		struct evkeyvalq qs;
-		TAILQ_INIT(&qs);
-		if (evhttp_parse_query_str(q, &qs) != 0) {
-			evhttp_clear_headers(&qs);
-			svc_err_set(&j->pre, SVC_EINVAL, NULL, "malformed query string");
-			j->has_pre = true;
-		} else {
-			for (struct evkeyval *kv = qs.tqh_first; kv; kv = kv->next.tqe_next)
-				kv_push(&j->req.query, &j->req.nquery, kv->key, strlen(kv->key),
-					kv->value, strlen(kv->value));
-			evhttp_clear_headers(&qs);
-		}
+	if (q && *q && svc_http_query_parse(q, &j->req.query, &j->req.nquery) != 0) {
+		svc_err_set(&j->pre, SVC_EINVAL, NULL, "malformed query string");
+		j->has_pre = true;
 	}
 	struct evhttp_connection *evcon = evhttp_request_get_connection(evreq);
 	char *peer = NULL;

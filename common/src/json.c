@@ -54,12 +54,15 @@ size_t svc_utf8_len(const char *s)
 	return n;
 }
 
-/* Rejects duplicate keys and over-deep nesting. Returns the offending key
- * through *dup (borrowed) when a duplicate is found. */
+/* Rejects over-deep nesting (-1), duplicate keys (-2; the key through *dup,
+ * borrowed) and numbers too large for a double (-3: cJSON reads them as
+ * infinity and would write them back as null). */
 static int check_tree(const cJSON *v, int depth, const char **dup)
 {
 	if (depth > SVC_JSON_MAX_DEPTH)
 		return -1;
+	if (cJSON_IsNumber(v) && !isfinite(v->valuedouble))
+		return -3;
 	if (cJSON_IsObject(v)) {
 		for (const cJSON *a = v->child; a; a = a->next) {
 			for (const cJSON *b = a->next; b; b = b->next) {
@@ -139,6 +142,10 @@ enum svc_result svc_json_parse(const char *buf, size_t len, cJSON **out,
 		cJSON_Delete(v);
 		return SVC_EINVAL;
 	}
+	if (rc == -3) {
+		cJSON_Delete(v);
+		return svc_err_set(err, SVC_EINVAL, NULL, "JSON number out of range");
+	}
 	if (rc) {
 		cJSON_Delete(v);
 		return svc_err_set(err, SVC_EINVAL, NULL, "JSON nested deeper than %d levels",
@@ -209,8 +216,11 @@ enum svc_result svc_json_int(const cJSON *obj, const char *name, bool required,
 			return svc_err_set(err, SVC_EINVAL, name, "%s is required", name);
 		return SVC_OK;
 	}
+	/* Whole and inside a long before it is converted, then compared as a
+	 * long: (double)LONG_MAX rounds up to 2^63, which no long holds. */
 	double d = v->valuedouble;
-	if (!cJSON_IsNumber(v) || d != floor(d) || d < (double)min || d > (double)max)
+	if (!cJSON_IsNumber(v) || d != floor(d) || d < -0x1p63 || d >= 0x1p63 || (long)d < min ||
+	    (long)d > max)
 		return svc_err_set(err, SVC_EINVAL, name,
 				   "%s must be an integer from %ld to %ld", name, min, max);
 	*out = (long)d;

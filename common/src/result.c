@@ -6,6 +6,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "svc/json.h"
+
 static const struct {
 	enum svc_result code;
 	int status;
@@ -46,6 +48,23 @@ const char *svc_result_name(enum svc_result r)
 	return "internal";
 }
 
+/* Turns every byte of s that does not start a whole UTF-8 character into
+ * '?'. A field or message may quote bad input (a query parameter's name is
+ * any bytes) or be cut by its buffer inside a character; the error body
+ * must still be JSON text. */
+static void utf8_repair(char *s)
+{
+	size_t n = strlen(s);
+	for (size_t i = 0; i < n;) {
+		unsigned char c = (unsigned char)s[i];
+		size_t len = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+		if (i + len <= n && svc_utf8_valid(s + i, len))
+			i += len;
+		else
+			s[i++] = '?';
+	}
+}
+
 enum svc_result svc_err_set(struct svc_err *err, enum svc_result code,
 			    const char *field, const char *fmt, ...)
 {
@@ -57,6 +76,8 @@ enum svc_result svc_err_set(struct svc_err *err, enum svc_result code,
 	va_start(ap, fmt);
 	vsnprintf(err->message, sizeof err->message, fmt, ap);
 	va_end(ap);
+	utf8_repair(err->field);
+	utf8_repair(err->message);
 	return code;
 }
 

@@ -7,6 +7,8 @@
 
 #include <cmocka.h>
 
+#include <cjson/cJSON.h>
+
 #include "svc/result.h"
 
 static void statuses(void **state)
@@ -42,11 +44,42 @@ static void error_body(void **state)
 	free(s);
 }
 
+/* Fields and messages quote client input: bad bytes, or a long name cut
+ * inside a character, must not make the error body invalid JSON text.
+ * Found by the fuzz targets (a query parameter named "\xf8ag"; a body key
+ * with a two-byte character across the 64th byte). */
+static void error_body_stays_utf8(void **state)
+{
+	(void)state;
+	struct svc_err e = {0};
+	svc_err_set(&e, SVC_EINVAL, "\xf8" "ag", "unknown query parameter '%s'", "\xf8" "ag");
+	assert_string_equal(e.field, "?ag");
+	assert_string_equal(e.message, "unknown query parameter '?ag'");
+	char key[80];
+	memset(key, 'x', 62);
+	memcpy(key + 62, "\xc3\xa9\xc3\xa9", 5);
+	svc_err_set(&e, SVC_EINVAL, key, "unknown field \"%s\"", key);
+	assert_int_equal(strlen(e.field), 63);
+	assert_int_equal(e.field[62], '?');
+	char *s = svc_err_body(&e);
+	cJSON *v = cJSON_Parse(s);
+	assert_non_null(v);
+	const cJSON *field = cJSON_GetObjectItem(cJSON_GetObjectItem(v, "error"), "field");
+	assert_string_equal(field->valuestring, e.field);
+	cJSON_Delete(v);
+	free(s);
+	/* Whole characters pass untouched. */
+	svc_err_set(&e, SVC_EINVAL, "t\xc3\xadtulo", "%s \xf0\x9f\x8c\xb1", "caf\xc3\xa9");
+	assert_string_equal(e.field, "t\xc3\xadtulo");
+	assert_string_equal(e.message, "caf\xc3\xa9 \xf0\x9f\x8c\xb1");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(statuses),
 		cmocka_unit_test(error_body),
+		cmocka_unit_test(error_body_stays_utf8),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -214,4 +214,10 @@ bool svc_route_match(const char *pattern, const char *path, struct svc_kv **para
 		     size_t *nparams);
 void svc_kv_free_all(struct svc_kv *kv, size_t n);
 
+/* Decodes a query string ("a=1&b=x%20y", without the '?') into name/value
+ * pairs in order, as handlers see them in req->query. Returns 0 with *kv
+ * (caller frees with svc_kv_free_all) and *n set, or -1 (nothing to free)
+ * when it is malformed or memory ran out. */
+int svc_http_query_parse(const char *q, struct svc_kv **kv, size_t *n);
+
 #endif

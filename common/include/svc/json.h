@@ -1,5 +1,6 @@
 /* Strict JSON input: valid UTF-8, no NUL, no trailing bytes, no duplicate
- * keys, bounded depth; plus field readers that record what is wrong. */
+ * keys, bounded depth, no number beyond a double's range; plus field
+ * readers that record what is wrong. */
 #ifndef SVC_JSON_H
 #define SVC_JSON_H
 

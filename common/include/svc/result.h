@@ -37,7 +37,9 @@ int svc_result_http_status(enum svc_result r);
 const char *svc_result_name(enum svc_result r);
 
 /* Records code, field (may be NULL) and a printf-style message in err (may
- * be NULL). Returns code, so `return svc_err_set(...)` reads naturally. */
+ * be NULL), each cut to its buffer and made valid UTF-8 (a byte that starts
+ * no whole character becomes '?'). Returns code, so
+ * `return svc_err_set(...)` reads naturally. */
 enum svc_result svc_err_set(struct svc_err *err, enum svc_result code,
 			    const char *field, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));

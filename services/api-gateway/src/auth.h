@@ -41,6 +41,18 @@ struct gw_user {
 enum svc_result gw_password_check(const char *password, const char *email,
 				  struct svc_err *err);
 
+/* Reads a register or login body, {"email","password"} and no other key:
+ * normalizes the email into email (svc_email_normalize) and points
+ * *password into body (borrowed). SVC_EINVAL naming the field otherwise;
+ * the password's policy is gw_password_check's. */
+enum svc_result gw_credentials_read(const cJSON *body, char email[SVC_EMAIL_BUF],
+				    const char **password, struct svc_err *err);
+
+/* Reads a refresh or logout body, {"refresh_token"} and no other key;
+ * *token is borrowed from body. SVC_EINVAL naming the field otherwise. */
+enum svc_result gw_refresh_body_read(const cJSON *body, const char **token,
+				     struct svc_err *err);
+
 /* True when token has the shape of one we hand out: GW_REFRESH_LEN
  * base64url characters. */
 bool gw_refresh_token_wellformed(const char *token);

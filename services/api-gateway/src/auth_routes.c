@@ -9,7 +9,6 @@
 #include "auth.h"
 #include "auth_store.h"
 #include "svc/app.h"
-#include "svc/json.h"
 #include "svc/log.h"
 #include "svc/pg.h"
 #include "svc/util.h"
@@ -19,15 +18,8 @@
 #define HASH_SLOTS 2
 #define HASH_WAIT_MS 10000
 
-/* Input strings are bounded by the body limit already; this only keeps the
- * readers from judging lengths that the rules judge with better words. */
-#define ANY_LEN 65536
-
 /* One per process: set up before the server starts, read-only after. */
 static struct gw_pwhash pwhash;
-
-static const char *const credential_keys[] = {"email", "password", NULL};
-static const char *const refresh_keys[] = {"refresh_token", NULL};
 
 /* Answers err; failures of ours or of a dependency are logged. */
 static void fail(struct svc_req *req, struct svc_resp *resp, const struct svc_err *err)
@@ -46,33 +38,27 @@ static void refuse_refresh(struct svc_req *req, struct svc_resp *resp, const cha
 	svc_resp_errf(resp, SVC_EAUTH, NULL, "invalid or expired refresh token");
 }
 
-/* Reads {"email","password"} (no other keys) and normalizes the email into
- * email. On bad input answers it and returns false. *password is borrowed
- * from the request body. */
+/* Reads a register or login body (gw_credentials_read). On bad input
+ * answers it and returns false. */
 static bool credentials_of(struct svc_req *req, struct svc_resp *resp,
 			   char email[SVC_EMAIL_BUF], const char **password)
 {
 	struct svc_err err = {0};
-	const char *email_in = NULL;
-	if (svc_json_only_keys(req->json, credential_keys, &err) != SVC_OK ||
-	    svc_json_string(req->json, "email", true, 0, ANY_LEN, &email_in, &err) != SVC_OK ||
-	    svc_json_string(req->json, "password", true, 0, ANY_LEN, password, &err) != SVC_OK ||
-	    svc_email_normalize(email_in, email, &err) != SVC_OK) {
+	if (gw_credentials_read(req->json, email, password, &err) != SVC_OK) {
 		svc_resp_err(resp, &err);
 		return false;
 	}
 	return true;
 }
 
-/* Reads {"refresh_token"} (no other keys). On bad input answers it and
- * returns NULL; otherwise the token, borrowed from the request body. */
+/* Reads a refresh or logout body (gw_refresh_body_read). On bad input
+ * answers it and returns NULL; otherwise the token, borrowed from the
+ * request body. */
 static const char *refresh_token_of(struct svc_req *req, struct svc_resp *resp)
 {
 	struct svc_err err = {0};
 	const char *token = NULL;
-	if (svc_json_only_keys(req->json, refresh_keys, &err) != SVC_OK ||
-	    svc_json_string(req->json, "refresh_token", true, 0, ANY_LEN, &token, &err) !=
-		    SVC_OK) {
+	if (gw_refresh_body_read(req->json, &token, &err) != SVC_OK) {
 		svc_resp_err(resp, &err);
 		return NULL;
 	}

@@ -93,7 +93,9 @@ void rec_time_format(long long t, char *out, size_t n)
 	time_t tt = (time_t)t;
 	struct tm tm;
 	gmtime_r(&tt, &tm);
-	strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	/* Four digits of year always (strftime's %Y writes 539, not 0539). */
+	snprintf(out, n, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
 bool rec_time_member(const cJSON *obj, const char *name, long long *t)

@@ -1,5 +1,6 @@
 #include "series.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,10 +29,12 @@ static bool occurrence_time(const cJSON *task, long long *t)
 	return rec_time_member(task, "occurrence_at", t) || rec_time_member(task, "due_at", t);
 }
 
+/* The snapshot's version; 0 when it has none that is a whole long. */
 static long version_of(const cJSON *task)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(task, "version");
-	return cJSON_IsNumber(v) ? (long)v->valuedouble : 0;
+	long v = 0;
+	svc_json_int(task, "version", false, 0, LONG_MAX, &v, NULL, NULL);
+	return v;
 }
 
 static bool same(const char *a, const char *b)
@@ -53,10 +56,7 @@ static enum svc_result adopt(struct rec_row *row, const cJSON *task, struct svc_
 	return SVC_OK;
 }
 
-/* Follows what the snapshot says of the series: an edit of the latest
- * occurrence (a new rule restarts the count from it; no rule ends the
- * series), or a newer occurrence than the one we knew. */
-static enum svc_result follow(struct rec_row *row, const cJSON *task, struct svc_err *err)
+enum svc_result rec_row_follow(struct rec_row *row, const cJSON *task, struct svc_err *err)
 {
 	const char *id = str(task, "id");
 	long long at = 0;
@@ -255,8 +255,7 @@ static enum svc_result finish(struct rec_ctx *ctx, struct rec_row *row, enum svc
 	return r;
 }
 
-/* A series row for a task we have not seen before. */
-static enum svc_result row_from(struct rec_row *row, const cJSON *task, struct svc_err *err)
+enum svc_result rec_row_from(struct rec_row *row, const cJSON *task, struct svc_err *err)
 {
 	memset(row, 0, sizeof *row);
 	const char *series = str(task, "series_id"), *user = str(task, "user_id");
@@ -289,11 +288,11 @@ enum svc_result rec_on_task(struct rec_ctx *ctx, const cJSON *task, enum rec_tri
 			rec_store_rollback(ctx->conninfo);
 			return SVC_OK; /* a series we never knew, and no rule now */
 		}
-		r = row_from(&row, task, err);
+		r = rec_row_from(&row, task, err);
 		if (r == SVC_OK)
 			r = rec_store_insert(ctx->conninfo, &row, err);
 	} else {
-		r = follow(&row, task, err);
+		r = rec_row_follow(&row, task, err);
 	}
 	long long at = 0;
 	if (r == SVC_OK && !row.ended) {

@@ -32,6 +32,19 @@ enum rec_trigger {
 enum svc_result rec_on_task(struct rec_ctx *ctx, const cJSON *task, enum rec_trigger trigger,
 			    const char *request_id, struct svc_err *err);
 
+/* The row of a series first seen in task's snapshot (borrowed; the row
+ * keeps a copy): its id, user, start (the task's occurrence, due or
+ * creation time) and the task as its latest occurrence. SVC_EINVAL when
+ * the snapshot lacks those. On success free with rec_row_cleanup. */
+struct rec_row;
+enum svc_result rec_row_from(struct rec_row *row, const cJSON *task, struct svc_err *err);
+
+/* Follows what a snapshot of the series' task says: an edit of the latest
+ * occurrence (a new rule restarts the count from it; no rule ends the
+ * series), or a newer occurrence than the one we knew. No I/O; the caller
+ * saves the row. */
+enum svc_result rec_row_follow(struct rec_row *row, const cJSON *task, struct svc_err *err);
+
 /* The cron tick: every open series whose latest occurrence is overdue
  * gets its next one (skipping dates missed meanwhile). *made counts them. */
 enum svc_result rec_tick(struct rec_ctx *ctx, const char *request_id, size_t *made,

@@ -1,6 +1,7 @@
 #include "reminder.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -227,10 +228,13 @@ static enum svc_result read_ms(const cJSON *o, const char *name, long long *out,
 		*out = REM_NO_TIME;
 		return SVC_OK;
 	}
-	/* Milliseconds since 1970 are exact in a double for millions of years. */
-	if (!cJSON_IsNumber(v) || v->valuedouble != (double)(long long)v->valuedouble)
+	/* Milliseconds since 1970 are exact in a double for millions of years;
+	 * a number past 2^53 is no time we wrote, and past 2^63 it would not
+	 * even convert to a long long. */
+	double d = cJSON_IsNumber(v) ? v->valuedouble : 0.5;
+	if (d != floor(d) || fabs(d) > 9007199254740992.0)
 		return svc_err_set(err, SVC_EINVAL, name, "state: %s must be a time or null", name);
-	*out = (long long)v->valuedouble;
+	*out = (long long)d;
 	return SVC_OK;
 }
 
@@ -253,6 +257,12 @@ enum svc_result rem_state_decode(const char *json, size_t len, struct rem_state 
 	    (r = read_ms(o, "remind_at_ms", &out->remind_at_ms, err)) ||
 	    (r = read_ms(o, "fired_ms", &out->fired_ms, err)))
 		goto fail;
+	/* 36 characters may be more than 36 bytes: a task id is a UUID, as
+	 * rem_event_parse has it, or task_id would not hold it. */
+	if (!svc_uuid_valid(task_id)) {
+		r = svc_err_set(err, SVC_EINVAL, "task_id", "state: task_id must be a UUID");
+		goto fail;
+	}
 	if (strlen(user_id) > REM_USER_ID_MAX) {
 		r = svc_err_set(err, SVC_EINVAL, "user_id", "state: user_id is too long");
 		goto fail;

@@ -396,6 +396,22 @@ static void state_round_trips_and_refuses_garbage(void **state)
 		"{\"task_id\":\"short\",\"user_id\":\"u\",\"version\":1,\"deleted\":true,"
 		"\"completed\":false,\"armed\":false,\"remind_at_ms\":null,\"fired_ms\":null,"
 		"\"task\":null}",
+		/* 36 characters but 37 bytes: no UUID, and cut when copied
+		 * (found by fuzz_rem_state). */
+		"{\"task_id\":\"\xd0\xa6" "6f7a3e-3c1d-4f2a-9e8b-5d4c3b2a1f00\",\"user_id\":\"u\","
+		"\"version\":4,\"deleted\":true,\"completed\":false,\"armed\":false,"
+		"\"remind_at_ms\":null,\"fired_ms\":null,\"task\":null}",
+		/* Times no double-to-integer conversion may be asked to take
+		 * (found by fuzz_rem_state: undefined behaviour under UBSan). */
+		"{\"task_id\":\"" TASK "\",\"user_id\":\"u\",\"version\":4,\"deleted\":true,"
+		"\"completed\":false,\"armed\":false,\"remind_at_ms\":null,"
+		"\"fired_ms\":1.79611e135,\"task\":null}",
+		"{\"task_id\":\"" TASK "\",\"user_id\":\"u\",\"version\":4,\"deleted\":true,"
+		"\"completed\":false,\"armed\":false,\"remind_at_ms\":9223372036854775808,"
+		"\"fired_ms\":null,\"task\":null}",
+		"{\"task_id\":\"" TASK "\",\"user_id\":\"u\",\"version\":4,\"deleted\":true,"
+		"\"completed\":false,\"armed\":false,\"remind_at_ms\":1.5,\"fired_ms\":null,"
+		"\"task\":null}",
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		assert_int_equal(rem_state_decode(bad[i], strlen(bad[i]), &back, &err), SVC_EINVAL);
