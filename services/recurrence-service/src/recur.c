@@ -9,7 +9,9 @@
 
 #include "svc/util.h"
 
-/* Enough for an hourly rule over more than ten years of catching up. */
+/* Occurrences looked at past the point the walk starts from: far more
+ * than any valid rule needs between two occurrences (the sparsest, a 29
+ * February, takes 8 years of 366 daily candidates at most). */
 #define MAX_STEPS 100000
 
 static void ical_quiet(void)
@@ -58,12 +60,37 @@ enum svc_result rec_next(const struct rec_series *s, long long after, long long 
 			after = start; /* the start itself is not an occurrence after it */
 	}
 	struct icaltimetype dt = icaltime_from_timet_with_zone((time_t)start, 0, zone);
+	/* Without COUNT the walk need not start at the series' start: it starts
+	 * close before after, so a series years old costs what a new one does
+	 * and never ends for want of steps. Hourly: the start moved on by whole
+	 * multiples of INTERVAL days of local time, which is itself an
+	 * occurrence with the same local hours after it (libical's set_start
+	 * does not keep an hourly INTERVAL's phase). Daily and longer: libical's
+	 * set_start. Either way a candidate not after after is skipped below.
+	 * With COUNT the walk counts from the start, as it must. */
+	int interval = rt.interval > 0 ? rt.interval : 1;
+	bool jump = rt.count == 0 && after > start;
+	if (jump && rt.freq == ICAL_HOURLY_RECURRENCE) {
+		/* One period short: a DST change moves local time by an hour. */
+		long long periods = (after - start) / (86400LL * interval) - 1;
+		if (periods > 0)
+			icaltime_adjust(&dt, (int)(periods * interval), 0, 0, 0);
+	}
 	icalrecur_iterator *it = icalrecur_iterator_new(rt, dt);
 	if (!it)
 		return svc_err_set(err, SVC_EINVAL, "rrule", "rrule %.60s cannot be expanded",
 				   s->rrule);
+	if (jump && rt.freq != ICAL_HOURLY_RECURRENCE &&
+	    !icalrecur_iterator_set_start(it, icaltime_from_timet_with_zone((time_t)after, 0,
+									   zone))) {
+		icalrecur_iterator_free(it);
+		return svc_err_set(err, SVC_EINVAL, "rrule", "rrule %.60s cannot be expanded",
+				   s->rrule);
+	}
+	/* With COUNT the iterator ends the series itself after COUNT. */
+	long long steps = rt.count > 0 ? (long long)rt.count + 1 : MAX_STEPS;
 	bool found = false;
-	for (int i = 0; i < MAX_STEPS && !found; i++) {
+	for (long long i = 0; i < steps && !found; i++) {
 		struct icaltimetype t = icalrecur_iterator_next(it);
 		if (icaltime_is_null_time(t))
 			break;

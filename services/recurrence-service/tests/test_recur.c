@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <libical/ical.h>
 
 #include "recur.h"
 #include "series.h"
@@ -117,6 +118,88 @@ static void local_time_across_dst(void **state)
 	/* UTC keeps the UTC time. */
 	expect_dates("FREQ=DAILY", "UTC", "2026-10-24T07:00:00Z",
 		     (const char *[]){"2026-10-25T07:00:00Z", NULL});
+}
+
+/* The occurrence after after, by walking the whole series from its start
+ * with libical: what rec_next must agree with, however it gets there. */
+static long long walked(const char *rrule, const char *zone, long long start, long long after)
+{
+	icaltimezone *z = strcmp(zone, "UTC") == 0 ? icaltimezone_get_utc_timezone()
+						   : icaltimezone_get_builtin_timezone(zone);
+	icalrecur_iterator *it = icalrecur_iterator_new(icalrecurrencetype_from_string(rrule),
+						       icaltime_from_timet_with_zone(start, 0, z));
+	long long found = -1;
+	for (long i = 0; i < 2000000 && found < 0; i++) {
+		struct icaltimetype t = icalrecur_iterator_next(it);
+		if (icaltime_is_null_time(t))
+			break;
+		long long e = (long long)icaltime_as_timet_with_zone(t, z);
+		if (e > after)
+			found = e;
+	}
+	icalrecur_iterator_free(it);
+	return found;
+}
+
+/* A series years old is as cheap as a new one and never ends for want of
+ * steps: the walk starts close before the point asked about (hourly: on
+ * a whole number of INTERVAL-day periods, keeping the phase; longer:
+ * libical's set_start). Checked against full walks over rules, zones with
+ * DST (and Lord Howe's half hour) and spans of up to five years. */
+static void old_series_agree_with_a_full_walk(void **state)
+{
+	(void)state;
+	static const char *const rules[] = {
+		"FREQ=HOURLY",
+		"FREQ=HOURLY;INTERVAL=7",
+		"FREQ=HOURLY;INTERVAL=5;BYDAY=SA,SU",
+		"FREQ=HOURLY;BYHOUR=9,17",
+		"FREQ=HOURLY;INTERVAL=11;UNTIL=20290101T000000Z",
+		"FREQ=DAILY;INTERVAL=3",
+		"FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,WE,FR",
+		"FREQ=MONTHLY;BYMONTHDAY=-1",
+		"FREQ=MONTHLY;INTERVAL=5;BYDAY=1MO",
+		"FREQ=MONTHLY;BYMONTHDAY=31",
+		"FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29",
+		"FREQ=DAILY;UNTIL=20280101T000000Z",
+		NULL,
+	};
+	static const char *const zones[] = {"Europe/Berlin", "America/New_York",
+					    "Australia/Lord_Howe", "UTC", NULL};
+	unsigned long x = 12345; /* a fixed LCG: the same cases every run */
+	struct svc_err e = {0};
+	for (size_t r = 0; rules[r]; r++)
+		for (size_t z = 0; zones[z]; z++)
+			for (int k = 0; k < 4; k++) {
+				x = x * 6364136223846793005UL + 1442695040888963407UL;
+				long long start = 1600000000LL + (long long)((x >> 33) % 100000000);
+				x = x * 6364136223846793005UL + 1442695040888963407UL;
+				long long after = start + (long long)((x >> 33) % 160000000);
+				struct rec_series s = {.rrule = rules[r], .time_zone = zones[z],
+						       .dtstart = start};
+				long long next = 0;
+				bool ended = false;
+				assert_int_equal(rec_next(&s, after, &next, &ended, &e), SVC_OK);
+				long long want = walked(rules[r], zones[z], start, after);
+				if (ended ? want != -1 : next != want)
+					fail_msg("%s in %s from %lld after %lld: got %lld%s, want %lld",
+						 rules[r], zones[z], start, after, next,
+						 ended ? " (ended)" : "", want);
+			}
+	/* Twenty years of an hourly series, 175,320 occurrences: walking them
+	 * all from the start, capped, ended it. */
+	struct rec_series s = {.rrule = "FREQ=HOURLY", .time_zone = "UTC",
+			       .dtstart = at("2006-01-01T00:00:00Z")};
+	long long next = 0;
+	bool ended = true;
+	assert_int_equal(rec_next(&s, at("2026-01-01T00:30:00Z"), &next, &ended, &e), SVC_OK);
+	assert_false(ended);
+	assert_int_equal(next, at("2026-01-01T01:00:00Z"));
+	/* Seven-hourly: 175,320 hours is 25,045 periods and 5 hours. */
+	s.rrule = "FREQ=HOURLY;INTERVAL=7";
+	assert_int_equal(rec_next(&s, at("2026-01-01T00:00:00Z"), &next, &ended, &e), SVC_OK);
+	assert_false(ended);
+	assert_int_equal(next, at("2026-01-01T02:00:00Z"));
 }
 
 static void from_completion(void **state)
@@ -235,6 +318,7 @@ int main(void)
 		cmocka_unit_test(ends),
 		cmocka_unit_test(early_years),
 		cmocka_unit_test(local_time_across_dst),
+		cmocka_unit_test(old_series_agree_with_a_full_walk),
 		cmocka_unit_test(from_completion),
 		cmocka_unit_test(skips_missed_occurrences),
 		cmocka_unit_test(bad_rules),
