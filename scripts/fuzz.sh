@@ -7,7 +7,8 @@
 # temporary one with `scratch` (make test) or BUILD_DIR/corpus/<target>,
 # kept between runs, with `keep` (make fuzz). Crash inputs land in
 # BUILD_DIR/artifacts/<target>/. Nothing is written into the repo.
-# FUZZ_JOBS targets run at once (default 2). Prints libFuzzer's summary
+# `scratch` runs use a fixed -seed (FUZZ_SEED, default 1), so make test's
+# run is reproducible. FUZZ_JOBS targets run at once (default 2). Prints libFuzzer's summary
 # lines per target; a target that fails shows the end of its log, and the
 # script exits 1.
 set -euo pipefail
@@ -34,6 +35,9 @@ run_one() {
 	local args=(-max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048
 		-print_final_stats=1 -artifact_prefix="$artifacts/")
 	[ -n "$dict" ] && args+=(-dict="$dict")
+	# make test's short run is reproducible (a failure there fails again
+	# with the same seed); make fuzz explores with a fresh one each time.
+	[ "$mode" = scratch ] && args+=(-seed="${FUZZ_SEED:-1}")
 	local rc=0
 	ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
