@@ -628,6 +628,14 @@ size_t agt_when_read(const struct agt_toks *t, size_t i, const struct agt_now *n
 		if (!n && !w->has_time && !w->exact)
 			n = time_atom(t, k + sep, clock_word_before(t, k + sep), w->has_date, w,
 				      &g);
+		if (!n && w->has_time && w->has_date && w->default_hour < 0 && !w->exact) {
+			/* "at 9 tomorrow morning": the part of day settles the half. */
+			int hour;
+			if ((n = part_of_day(t, k + sep, &hour)) && !agt_is(t, k + sep, "this"))
+				w->default_hour = hour;
+			else
+				n = 0;
+		}
 		if (!n)
 			break;
 		if (g)
@@ -992,6 +1000,24 @@ static size_t recur_modifiers(const struct agt_toks *t, size_t i, const struct a
 	return n;
 }
 
+/* After "weekly": is the next word a noun it describes ("weekly review",
+ * "quarterly taxes"), making "weekly" part of a title? What may follow a
+ * rule instead: the end, punctuation, a number or tag, or a connector,
+ * date, priority or reminder word. */
+static bool adjective(const struct agt_toks *t, size_t i)
+{
+	if (i >= t->n || t->v[i].used)
+		return false;
+	if (t->v[i].kind != AGT_TOK_WORD)
+		return false;
+	if (agt_weekday_word(t, i, true) >= 0 || month_word(t, i))
+		return false;
+	return !agt_is(t, i, "on|at|in|from|starting|beginning|until|till|for|and|with|by|due|"
+			     "every|each|high|low|medium|normal|urgent|priority|p1|p2|p3|p4|remind|"
+			     "reminder|tagged|then|plus|tomorrow|today|tonight|next|this|the|"
+			     "starting|effective|except|forever|please|times|also|or");
+}
+
 size_t agt_recur_more(const struct agt_toks *t, size_t i, const struct agt_now *now,
 		      struct agt_recur *r)
 {
@@ -1011,7 +1037,8 @@ size_t agt_recur_read(const struct agt_toks *t, size_t i, const struct agt_now *
 			return 0;
 		n += k;
 	} else if (agt_is(t, i + n, "daily|weekly|monthly|yearly|annually|hourly|biweekly|"
-				    "fortnightly|quarterly")) {
+				    "fortnightly|quarterly") &&
+		   !adjective(t, i + n + 1)) {
 		const char *w = t->v[i + n].w;
 		r->freq = w[0] == 'd'   ? AGT_FREQ_DAILY
 			  : w[0] == 'h' ? AGT_FREQ_HOURLY
@@ -1285,7 +1312,9 @@ size_t agt_remind_read(const struct agt_toks *t, size_t i, const struct agt_now 
 		n += k;
 		n += agt_match(t, i + n, "about|of it|this");
 	} else if ((k = agt_match(t, i + n, "set|add? a|an? reminder|alert|notification"))) {
-		if (!agt_is(t, i + n + k - 1, "reminder|alert|notification"))
+		/* A bare "reminder" is a word of a title ("send rent reminder"):
+		 * it needs "with", "and", "set" or "a" before it. */
+		if (!agt_is(t, i + n + k - 1, "reminder|alert|notification") || (n == 0 && k == 1))
 			return 0;
 		n += k;
 		n += agt_match(t, i + n, "for|at|on?");
@@ -1397,8 +1426,10 @@ size_t agt_tags_read(const struct agt_toks *t, size_t i, size_t *names, size_t m
 		     size_t *count)
 {
 	*count = 0;
+	/* "#42" is a number ("invoice #42"), not a tag. */
 	if (i < t->n && !t->v[i].used &&
-	    (t->v[i].kind == AGT_TOK_HASH || t->v[i].kind == AGT_TOK_AT)) {
+	    (t->v[i].kind == AGT_TOK_HASH || t->v[i].kind == AGT_TOK_AT) &&
+	    strspn(t->v[i].w, "0123456789") != strlen(t->v[i].w)) {
 		if (max)
 			names[(*count)++] = i;
 		return 1;

@@ -22,7 +22,8 @@ struct planner {
 	struct agt_now now;
 	const struct agt_plan_context *ctx;
 	struct agt_plan *plan;
-	size_t b, e; /* the tokens left to read */
+	size_t b, e;   /* the tokens left to read */
+	bool question; /* it ended in "?" */
 	bool oom;
 };
 
@@ -330,7 +331,9 @@ static size_t position_at(struct planner *p, size_t i, size_t e, long *pos)
 {
 	struct agt_toks *t = &p->t;
 	size_t n = agt_match(t, i, "the");
-	n += agt_match(t, i + n, "task|item|number|no|todo|#");
+	n += agt_match(t, i + n, "task|item|number|no|nr|num|todo|#");
+	if (n && agt_is(t, i + n - 1, "no|nr|num"))
+		n += agt_match(t, i + n, ".");
 	if (i + n >= e)
 		return 0;
 	long v = -1;
@@ -881,7 +884,7 @@ static size_t filter_at(struct planner *p, size_t i, struct filters *f)
 		f->sort = "created_at";
 		return n;
 	}
-	if ((n = agt_match(t, i, "due|deadline|deadlines|dated"))) {
+	if ((n = agt_match(t, i, "due|deadline|deadlines|dated|next"))) {
 		f->due_words = true;
 		return n;
 	}
@@ -1759,6 +1762,10 @@ static bool try_suffix_state(struct planner *p)
 {
 	struct agt_toks *t = &p->t;
 	size_t e = p->e;
+	/* "what have I completed?" asks, it does not tell. */
+	if (p->question || agt_is(t, p->b, "what|what's|whats|which|how|have|has|did|do|does|is|are|"
+					    "show|list|any|when|where|who"))
+		return false;
 	while (e > p->b && is_punct(p, e - 1))
 		e--;
 	for (size_t i = p->b + 1; i < e; i++) {
@@ -1918,7 +1925,7 @@ static void strip_courtesy(struct planner *p)
 		size_t n;
 		if ((n = agt_match(t, p->b, "please|pls|plz|kindly|hey|ok|okay|so|also|then|oh|um|"
 					    "well|yes|yeah|alright|right|great|cool|and|now|hmm|"
-					    "thanks|ah|ehm|er")) ||
+					    "thanks|ah|ehm|er|hi|hello|hiya")) ||
 		    (n = agt_match(t, p->b, "can|could|would|will you please?")) >= 2 ||
 		    (n = agt_match(t, p->b, "i want|wanna to?")) >= 2 ||
 		    (n = agt_match(t, p->b, "i would like to?")) >= 3 ||
@@ -1936,6 +1943,8 @@ static void strip_courtesy(struct planner *p)
 	}
 	while (p->e > p->b) {
 		size_t i = p->e - 1;
+		if (agt_is(t, i, "?"))
+			p->question = true;
 		if (agt_is(t, i, "please|pls|plz|thanks|thx|ty|.|?|!|,|;") ||
 		    (t->v[i].kind == AGT_TOK_PUNCT && !agt_is(t, i, ")|]"))) {
 			agt_use(t, i, 1);
