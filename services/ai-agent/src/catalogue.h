@@ -65,6 +65,22 @@ cJSON *agt_catalogue_openai_tools(const struct agt_catalogue *cat);
 enum svc_result agt_tool_check_args(const struct agt_tool *tool, const cJSON *args,
 				    struct svc_err *err);
 
+/* What runs a tool call for a user: the service's executor (task-service
+ * by invocation, with the user's credentials). It gets calls whose
+ * arguments passed agt_tool_check_args. On SVC_OK *result matches the
+ * tool's result schema (caller frees with cJSON_Delete). Otherwise
+ * err->message says what went wrong in words fit for the user and the
+ * model: SVC_ENOTFOUND (no such task), SVC_ECONFLICT (a title matches
+ * several tasks; the message lists them), SVC_EINVAL or
+ * SVC_EUNPROCESSABLE (task-service refused the change), SVC_EUNAVAIL,
+ * SVC_ETIMEOUT or SVC_EUPSTREAM (task-service could not be reached);
+ * SVC_ENOMEM and SVC_EINTERNAL for the service's own failures. */
+struct agt_executor {
+	enum svc_result (*run)(void *ctx, const struct agt_tool *tool, const cJSON *args,
+			       cJSON **result, struct svc_err *err);
+	void *ctx;
+};
+
 /* Checks a tool's result against its result schema (the executor's
  * output, before it reaches a client that validates it too). */
 enum svc_result agt_tool_check_result(const struct agt_tool *tool, const cJSON *result,

@@ -340,8 +340,8 @@ static size_t position_at(struct planner *p, size_t i, size_t e, long *pos)
 	const struct agt_tok *k = &t->v[i + n];
 	if (k->kind == AGT_TOK_NUM)
 		v = agt_tok_int(t, i + n, false);
-	else if (k->kind == AGT_TOK_HASH && k->w[0] >= '0' && k->w[0] <= '9')
-		v = agt_tok_int(t, i + n, false) >= 0 ? atol(k->w) : -1;
+	else if (k->kind == AGT_TOK_HASH)
+		v = agt_tok_int(t, i + n, false);
 	if (v < 0) {
 		v = agt_tok_ordinal(t, i + n);
 		if (v < 0 && agt_is(t, i + n, "last|final|bottom"))
