@@ -61,14 +61,12 @@ static void chat_bodies(void **state)
 	chat_bad("{\"message\":\"hi\"} trailing", "");
 	/* 4000 characters (two bytes each) pass; 4001 do not. */
 	char *big = malloc(8100);
-	strcpy(big, "{\"message\":\"");
-	size_t o = strlen(big);
+	size_t o = (size_t)snprintf(big, 8100, "{\"message\":\"");
 	for (int i = 0; i < 4000; i++) {
 		big[o++] = '\xc3';
 		big[o++] = '\xa9';
 	}
-	big[o] = '\0';
-	strcat(big, "\"}");
+	snprintf(big + o, 8100 - o, "\"}");
 	struct agt_chat_request req;
 	struct svc_err err = {0};
 	assert_int_equal(agt_chat_request_read(big, strlen(big), &req, &err), SVC_OK);
