@@ -1,5 +1,6 @@
 #include "mcp.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include <sodium.h>
 
 #include "svc/json.h"
+#include "svc/text.h"
 #include "svc/util.h"
 
 /* Newest first. 2025-11-25 is what the current official SDKs send; the
@@ -60,8 +62,8 @@ static void session_mac(const unsigned char *key, size_t key_len, const unsigned
 	crypto_auth_hmacsha256_final(&st, mac);
 }
 
-enum svc_result agt_mcp_session_new(const unsigned char *key, size_t key_len,
-				    const char *user_id, const char *version, long long now,
+enum svc_result agt_mcp_session_new(const unsigned char *key, size_t key_len, const char *user_id,
+				    const char *version, long long now,
 				    char out[AGT_MCP_SESSION_MAX])
 {
 	out[0] = '\0';
@@ -90,8 +92,8 @@ enum svc_result agt_mcp_session_new(const unsigned char *key, size_t key_len,
 }
 
 enum svc_result agt_mcp_session_check(const unsigned char *key, size_t key_len,
-				      const char *session_id, const char *user_id,
-				      long long now, long ttl, const char **version)
+				      const char *session_id, const char *user_id, long long now,
+				      long ttl, const char **version)
 {
 	*version = NULL;
 	if (!key || key_len < AGT_MCP_KEY_MIN || !session_id || !user_id ||
@@ -116,8 +118,8 @@ enum svc_result agt_mcp_session_check(const unsigned char *key, size_t key_len,
 			t = (t << 8) | payload[1 + i];
 		long long issued = (long long)t;
 		int vi = payload[0];
-		if (sodium_memcmp(want, mac, sizeof want) == 0 && vi < 4 &&
-		    issued <= now + 60 && now - issued <= ttl) {
+		if (sodium_memcmp(want, mac, sizeof want) == 0 && vi < 4 && issued <= now + 60 &&
+		    now - issued <= ttl) {
 			*version = agt_mcp_versions[vi];
 			r = SVC_OK;
 		}
@@ -187,6 +189,13 @@ struct state {
 	bool invalid; /* a message was malformed (for a single one: 400) */
 };
 
+/* At most max code points of s (valid UTF-8) as printf's "%.*s" length:
+ * what a client sent, quoted back without cutting a character. */
+static int quote_len(const char *s, size_t max)
+{
+	return (int)svc_utf8_prefix(s, max);
+}
+
 static cJSON *error_with_field(const cJSON *id, int code, const struct svc_err *err)
 {
 	cJSON *data = NULL;
@@ -223,15 +232,17 @@ static cJSON *do_initialize(struct state *st, const cJSON *id, const cJSON *para
 	cJSON *caps = result ? cJSON_AddObjectToObject(result, "capabilities") : NULL;
 	cJSON *tools = caps ? cJSON_AddObjectToObject(caps, "tools") : NULL;
 	cJSON *info = result ? cJSON_AddObjectToObject(result, "serverInfo") : NULL;
-	if (!tools || !info || !cJSON_AddStringToObject(result, "protocolVersion", agt_mcp_versions[vi]) ||
+	if (!tools || !info ||
+	    !cJSON_AddStringToObject(result, "protocolVersion", agt_mcp_versions[vi]) ||
 	    !cJSON_AddBoolToObject(tools, "listChanged", false) ||
 	    !cJSON_AddStringToObject(info, "name", st->cfg->server_name) ||
 	    !cJSON_AddStringToObject(info, "version", st->cfg->server_version) ||
-	    !cJSON_AddStringToObject(result, "instructions",
-				     "Manage the user's tasks: add, list, search, change, complete, "
-				     "reopen and delete them. Tasks are named by task_id, or by "
-				     "title when the id is not known; times are RFC 3339 with the "
-				     "user's UTC offset.")) {
+	    !cJSON_AddStringToObject(
+		    result, "instructions",
+		    "Manage the user's tasks: add, list, search, change, complete, "
+		    "reopen and delete them. Tasks are named by task_id, or by "
+		    "title when the id is not known; times are RFC 3339 with the "
+		    "user's UTC offset.")) {
 		cJSON_Delete(result);
 		return NULL;
 	}
@@ -306,7 +317,8 @@ static cJSON *do_tools_call(struct state *st, const cJSON *id, const cJSON *para
 	const struct agt_tool *tool = agt_catalogue_find(st->cfg->catalogue, name->valuestring);
 	if (!tool) {
 		char msg[160];
-		snprintf(msg, sizeof msg, "Unknown tool: %.100s", name->valuestring);
+		snprintf(msg, sizeof msg, "Unknown tool: %.*s", quote_len(name->valuestring, 60),
+			 name->valuestring);
 		return agt_rpc_error(id, AGT_RPC_INVALID_PARAMS, msg, NULL);
 	}
 	cJSON *empty = NULL;
@@ -351,8 +363,9 @@ static bool valid_id(const cJSON *id)
 		return true;
 	if (!cJSON_IsNumber(id))
 		return false;
+	/* An integer within 2^53, checked before any cast. */
 	double d = id->valuedouble;
-	return d == (double)(long long)d && d > -9007199254740992.0 && d < 9007199254740992.0;
+	return d > -9007199254740992.0 && d < 9007199254740992.0 && d == floor(d);
 }
 
 /* One message: its response, or NULL when there is none to send (a
@@ -373,7 +386,8 @@ static cJSON *handle_message(struct state *st, const cJSON *msg, bool in_batch)
 	const cJSON *good_id = id && valid_id(id) ? id : NULL;
 	if (!cJSON_IsString(jv) || strcmp(jv->valuestring, "2.0") != 0) {
 		st->invalid = true;
-		r = agt_rpc_error(good_id, AGT_RPC_INVALID_REQUEST, "jsonrpc must be \"2.0\"", NULL);
+		r = agt_rpc_error(good_id, AGT_RPC_INVALID_REQUEST, "jsonrpc must be \"2.0\"",
+				  NULL);
 		goto out;
 	}
 	if (id && !good_id) {
@@ -394,7 +408,8 @@ static cJSON *handle_message(struct state *st, const cJSON *msg, bool in_batch)
 	}
 	if (!cJSON_IsString(method)) {
 		st->invalid = true;
-		r = agt_rpc_error(good_id, AGT_RPC_INVALID_REQUEST, "method must be a string", NULL);
+		r = agt_rpc_error(good_id, AGT_RPC_INVALID_REQUEST, "method must be a string",
+				  NULL);
 		goto out;
 	}
 	if (params && !cJSON_IsObject(params) && !cJSON_IsArray(params)) {
@@ -420,7 +435,7 @@ static cJSON *handle_message(struct state *st, const cJSON *msg, bool in_batch)
 		r = do_tools_call(st, id, params);
 	} else {
 		char msg_[160];
-		snprintf(msg_, sizeof msg_, "Method not found: %.100s", m);
+		snprintf(msg_, sizeof msg_, "Method not found: %.*s", quote_len(m, 60), m);
 		r = agt_rpc_error(id, AGT_RPC_METHOD_NOT_FOUND, msg_, NULL);
 	}
 out:
@@ -487,11 +502,16 @@ void agt_mcp_handle(const struct agt_mcp_config *cfg, const struct agt_mcp_reque
 		return;
 	}
 	if (req->protocol_version && version_index(req->protocol_version) < 0) {
+		/* A header is not UTF-8 text: only a plain version is quoted. */
+		const char *pv = req->protocol_version;
+		bool plain =
+			strlen(pv) <= 40 && strspn(pv, "0123456789-.abcdefghijklmnopqrstuvwxyz"
+						       "ABCDEFGHIJKLMNOPQRSTUVWXYZ") == strlen(pv);
 		char msg[256];
 		snprintf(msg, sizeof msg,
-			 "Unsupported protocol version %.40s (supported: %s, %s, %s, %s)",
-			 req->protocol_version, agt_mcp_versions[0], agt_mcp_versions[1],
-			 agt_mcp_versions[2], agt_mcp_versions[3]);
+			 "Unsupported protocol version%s%s (supported: %s, %s, %s, %s)",
+			 plain ? " " : "", plain ? pv : "", agt_mcp_versions[0],
+			 agt_mcp_versions[1], agt_mcp_versions[2], agt_mcp_versions[3]);
 		fail(res, 400, AGT_RPC_INVALID_REQUEST, msg);
 		return;
 	}
@@ -517,7 +537,8 @@ void agt_mcp_handle(const struct agt_mcp_config *cfg, const struct agt_mcp_reque
 		if (!req->session_id) {
 			cJSON_Delete(doc);
 			fail(res, 400, AGT_RPC_INVALID_REQUEST,
-			     "Bad Request: Mcp-Session-Id header is required (send initialize first)");
+			     "Bad Request: Mcp-Session-Id header is required (send initialize "
+			     "first)");
 			return;
 		}
 		if (agt_mcp_session_check(cfg->session_key, cfg->session_key_len, req->session_id,

@@ -40,8 +40,8 @@ extern const char *const agt_mcp_versions[];
  * 0x21-0x7E only, as the transport requires. key: at least
  * AGT_MCP_KEY_MIN bytes. SVC_EINVAL for a short key or an unknown
  * version; SVC_EINTERNAL when the kernel gives no random bytes. */
-enum svc_result agt_mcp_session_new(const unsigned char *key, size_t key_len,
-				    const char *user_id, const char *version, long long now,
+enum svc_result agt_mcp_session_new(const unsigned char *key, size_t key_len, const char *user_id,
+				    const char *version, long long now,
 				    char out[AGT_MCP_SESSION_MAX]);
 
 /* Checks a session id for user at now: made with key for this user, not
@@ -49,8 +49,8 @@ enum svc_result agt_mcp_session_new(const unsigned char *key, size_t key_len,
  * was made for; SVC_ENOTFOUND otherwise (malformed, forged, another
  * user's, expired), as the transport answers 404 to all of them. */
 enum svc_result agt_mcp_session_check(const unsigned char *key, size_t key_len,
-				      const char *session_id, const char *user_id,
-				      long long now, long ttl, const char **version);
+				      const char *session_id, const char *user_id, long long now,
+				      long ttl, const char **version);
 
 struct agt_mcp_config {
 	const unsigned char *session_key; /* borrowed; AGT_MCP_KEY_MIN bytes or more */
@@ -65,7 +65,7 @@ struct agt_mcp_config {
 /* One HTTP request to the MCP endpoint. Strings are borrowed; absent
  * headers are NULL. */
 struct agt_mcp_request {
-	const char *method;           /* "POST", "GET", "DELETE", ... */
+	const char *method; /* "POST", "GET", "DELETE", ... */
 	const char *body;
 	size_t len;
 	const char *content_type;     /* Content-Type */
@@ -77,8 +77,8 @@ struct agt_mcp_request {
 };
 
 struct agt_mcp_response {
-	int status;  /* 200, 202, 400, 404, 405, 406, 415 */
-	char *body;  /* JSON, or NULL (202, 405); caller frees with free() */
+	int status; /* 200, 202, 400, 404, 405, 406, 415 */
+	char *body; /* JSON, or NULL (202, 405); caller frees with free() */
 	char session_id[AGT_MCP_SESSION_MAX]; /* "" or the Mcp-Session-Id to send */
 	const char *allow;                    /* for 405: the Allow header (static) */
 	bool tasks_changed;                   /* a tool call that changes tasks ran */

@@ -15,11 +15,11 @@
 #define NOW 1772739000LL
 #define USER "0b7c6f5e-2d1a-4c3b-9a8f-1e2d3c4b5a69"
 #define TASK                                                                                       \
-	"{\"id\":\"11111111-1111-4111-8111-111111111111\",\"user_id\":\"" USER "\","             \
-	"\"title\":\"Buy milk\",\"description\":\"\",\"status\":\"pending\",\"priority\":"       \
-	"\"medium\",\"tags\":[],\"due_at\":null,\"remind_at\":null,\"remind_before_minutes\":"   \
-	"null,\"rrule\":null,\"series_id\":null,\"occurrence_at\":null,\"recur_from\":\"due\","  \
-	"\"time_zone\":\"UTC\",\"created_at\":\"2026-03-05T19:30:00Z\",\"updated_at\":"          \
+	"{\"id\":\"11111111-1111-4111-8111-111111111111\",\"user_id\":\"" USER "\","               \
+	"\"title\":\"Buy milk\",\"description\":\"\",\"status\":\"pending\",\"priority\":"         \
+	"\"medium\",\"tags\":[],\"due_at\":null,\"remind_at\":null,\"remind_before_minutes\":"     \
+	"null,\"rrule\":null,\"series_id\":null,\"occurrence_at\":null,\"recur_from\":\"due\","    \
+	"\"time_zone\":\"UTC\",\"created_at\":\"2026-03-05T19:30:00Z\",\"updated_at\":"            \
 	"\"2026-03-05T19:30:00Z\",\"completed_at\":null,\"version\":1}"
 
 static const unsigned char key[32] = "0123456789abcdef0123456789abcdef";
@@ -35,7 +35,8 @@ static enum svc_result run(void *ctx, const struct agt_tool *tool, const cJSON *
 	calls++;
 	const cJSON *title = cJSON_GetObjectItemCaseSensitive(args, "title");
 	if (cJSON_IsString(title) && strcmp(title->valuestring, "missing") == 0)
-		return svc_err_set(err, SVC_ENOTFOUND, "title", "No task is called \u201cmissing\u201d.");
+		return svc_err_set(err, SVC_ENOTFOUND, "title",
+				   "No task is called \u201cmissing\u201d.");
 	if (cJSON_IsString(title) && strcmp(title->valuestring, "boom") == 0)
 		return svc_err_set(err, SVC_ENOMEM, NULL, "out of memory");
 	if (tool->read_only)
@@ -68,10 +69,13 @@ static cJSON *post(const char *body, const char *version, int want_status,
 	if (version)
 		assert_int_equal(agt_mcp_session_new(key, sizeof key, USER, version, NOW, sid),
 				 SVC_OK);
-	struct agt_mcp_request req = {.method = "POST", .body = body, .len = strlen(body),
+	struct agt_mcp_request req = {.method = "POST",
+				      .body = body,
+				      .len = strlen(body),
 				      .content_type = "application/json",
 				      .accept = "application/json, text/event-stream",
-				      .session_id = version ? sid : NULL, .user_id = USER,
+				      .session_id = version ? sid : NULL,
+				      .user_id = USER,
 				      .now = NOW + 5};
 	struct agt_mcp_response res;
 	agt_mcp_handle(&cfg, &req, &res);
@@ -117,7 +121,8 @@ static void sessions(void **state)
 	(void)state;
 	char sid[AGT_MCP_SESSION_MAX];
 	const char *v = NULL;
-	assert_int_equal(agt_mcp_session_new(key, sizeof key, USER, "2025-06-18", NOW, sid), SVC_OK);
+	assert_int_equal(agt_mcp_session_new(key, sizeof key, USER, "2025-06-18", NOW, sid),
+			 SVC_OK);
 	for (const char *c = sid; *c; c++)
 		assert_true(*c >= 0x21 && *c <= 0x7e);
 	assert_int_equal(agt_mcp_session_check(key, sizeof key, sid, USER, NOW + 10, 3600, &v),
@@ -152,8 +157,10 @@ static void initialize(void **state)
 {
 	(void)state;
 	struct agt_mcp_response res;
-	const char *versions[][2] = {{"2025-11-25", "2025-11-25"}, {"2025-06-18", "2025-06-18"},
-				     {"2025-03-26", "2025-03-26"}, {"2024-11-05", "2024-11-05"},
+	const char *versions[][2] = {{"2025-11-25", "2025-11-25"},
+				     {"2025-06-18", "2025-06-18"},
+				     {"2025-03-26", "2025-03-26"},
+				     {"2024-11-05", "2024-11-05"},
 				     {"2099-01-01", "2025-11-25"}};
 	for (size_t i = 0; i < 5; i++) {
 		char body[512];
@@ -176,8 +183,9 @@ static void initialize(void **state)
 		free(res.body);
 		cJSON_Delete(o);
 	}
-	cJSON *o = post("{\"jsonrpc\":\"2.0\",\"id\":\"a\",\"method\":\"initialize\",\"params\":{}}",
-			NULL, 200, NULL);
+	cJSON *o =
+		post("{\"jsonrpc\":\"2.0\",\"id\":\"a\",\"method\":\"initialize\",\"params\":{}}",
+		     NULL, 200, NULL);
 	expect_error(o, AGT_RPC_INVALID_PARAMS);
 	assert_string_equal(get(o, "id")->valuestring, "a");
 	cJSON_Delete(o);
@@ -216,11 +224,13 @@ static void tools_list(void **state)
 	assert_non_null(get(tools, "0.annotations"));
 	cJSON_Delete(o);
 	/* 2025-03-26 has no output schemas; 2024-11-05 no annotations. */
-	o = post("{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/list\"}", "2025-03-26", 200, NULL);
+	o = post("{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/list\"}", "2025-03-26", 200,
+		 NULL);
 	assert_null(get(o, "result.tools.0.outputSchema"));
 	assert_non_null(get(o, "result.tools.0.annotations"));
 	cJSON_Delete(o);
-	o = post("{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/list\"}", "2024-11-05", 200, NULL);
+	o = post("{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/list\"}", "2024-11-05", 200,
+		 NULL);
 	assert_null(get(o, "result.tools.0.annotations"));
 	assert_non_null(get(o, "result.tools.0.inputSchema"));
 	cJSON_Delete(o);
@@ -332,6 +342,10 @@ static void transport_errors(void **state)
 	o = post("{\"jsonrpc\":\"2.0\",\"id\":{},\"method\":\"ping\"}", "2025-11-25", 400, NULL);
 	expect_error(o, AGT_RPC_INVALID_REQUEST);
 	cJSON_Delete(o);
+	/* An id no integer holds (found by fuzz_agt_mcp). */
+	o = post("{\"jsonrpc\":\"2.0\",\"id\":1e300,\"method\":\"ping\"}", "2025-11-25", 400, NULL);
+	expect_error(o, AGT_RPC_INVALID_REQUEST);
+	cJSON_Delete(o);
 	/* No session: 400; a session that is not valid: 404. */
 	o = post("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}", NULL, 400, NULL);
 	expect_error(o, AGT_RPC_INVALID_REQUEST);
@@ -342,8 +356,12 @@ static void transport_errors(void **state)
 	const char *body = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}";
 	char sid[AGT_MCP_SESSION_MAX];
 	agt_mcp_session_new(key, sizeof key, "another-user", "2025-11-25", NOW, sid);
-	struct agt_mcp_request req = {.method = "POST", .body = body, .len = strlen(body),
-				      .session_id = sid, .user_id = USER, .now = NOW};
+	struct agt_mcp_request req = {.method = "POST",
+				      .body = body,
+				      .len = strlen(body),
+				      .session_id = sid,
+				      .user_id = USER,
+				      .now = NOW};
 	agt_mcp_handle(&cfg, &req, &res);
 	assert_int_equal(res.status, 404);
 	free(res.body);
@@ -355,6 +373,15 @@ static void transport_errors(void **state)
 	o = agt_test_json(res.body);
 	expect_error(o, AGT_RPC_INVALID_REQUEST);
 	assert_non_null(strstr(get(o, "error.message")->valuestring, "2025-11-25"));
+	cJSON_Delete(o);
+	free(res.body);
+	/* A header that is not text is not quoted back (the body stays UTF-8). */
+	req.protocol_version = "\xea\xea"
+			       "2025-11-25";
+	agt_mcp_handle(&cfg, &req, &res);
+	assert_int_equal(res.status, 400);
+	o = agt_test_json(res.body);
+	assert_null(strstr(get(o, "error.message")->valuestring, "\xea"));
 	cJSON_Delete(o);
 	free(res.body);
 	req.protocol_version = "2025-11-25";
@@ -381,9 +408,9 @@ static void transport_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(sessions),     cmocka_unit_test(initialize),
-		cmocka_unit_test(lifecycle),    cmocka_unit_test(tools_list),
-		cmocka_unit_test(tools_call),   cmocka_unit_test(batches),
+		cmocka_unit_test(sessions),         cmocka_unit_test(initialize),
+		cmocka_unit_test(lifecycle),        cmocka_unit_test(tools_list),
+		cmocka_unit_test(tools_call),       cmocka_unit_test(batches),
 		cmocka_unit_test(transport_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
