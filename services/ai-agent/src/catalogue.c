@@ -27,7 +27,8 @@ static cJSON *expand(const cJSON *node, const cJSON *defs, int depth, struct svc
 static cJSON *expand_ref(const cJSON *node, const cJSON *ref, const cJSON *defs, int depth,
 			 struct svc_err *err)
 {
-	if (!cJSON_IsString(ref) || strncmp(ref->valuestring, REF_PREFIX, strlen(REF_PREFIX)) != 0) {
+	if (!cJSON_IsString(ref) ||
+	    strncmp(ref->valuestring, REF_PREFIX, strlen(REF_PREFIX)) != 0) {
 		svc_err_set(err, SVC_EINVAL, "$ref", "a $ref must name " REF_PREFIX "<name>");
 		return NULL;
 	}
@@ -69,8 +70,8 @@ static cJSON *expand(const cJSON *node, const cJSON *defs, int depth, struct svc
 		svc_err_set(err, SVC_EINVAL, "$ref", "$refs nest too deep (a cycle?)");
 		return NULL;
 	}
-	const cJSON *ref = cJSON_IsObject(node) ? cJSON_GetObjectItemCaseSensitive(node, "$ref")
-						: NULL;
+	const cJSON *ref =
+		cJSON_IsObject(node) ? cJSON_GetObjectItemCaseSensitive(node, "$ref") : NULL;
 	if (ref)
 		return expand_ref(node, ref, defs, depth, err);
 	if (!cJSON_IsObject(node) && !cJSON_IsArray(node)) {
@@ -154,7 +155,8 @@ static enum svc_result read_tool(struct agt_catalogue *cat, const cJSON *t, cons
 	tool->title = string_member(t, "title");
 	tool->description = string_member(t, "description");
 	if (!tool->name || !*tool->name || !tool->description)
-		return svc_err_set(err, SVC_EINVAL, "tools", "every tool needs a name and a description");
+		return svc_err_set(err, SVC_EINVAL, "tools",
+				   "every tool needs a name and a description");
 	if (agt_catalogue_find(cat, tool->name))
 		return svc_err_set(err, SVC_EINVAL, "tools", "two tools are named %s", tool->name);
 	tool->annotations = cJSON_GetObjectItemCaseSensitive(t, "annotations");
@@ -190,7 +192,8 @@ enum svc_result agt_catalogue_parse(const char *json, size_t len, struct agt_cat
 	const cJSON *tools = cJSON_GetObjectItemCaseSensitive(cat->doc, "tools");
 	if (!cJSON_IsArray(tools) || cJSON_GetArraySize(tools) == 0 ||
 	    cJSON_GetArraySize(tools) > MAX_TOOLS) {
-		r = svc_err_set(err, SVC_EINVAL, "tools", "tools must list 1 to %d tools", MAX_TOOLS);
+		r = svc_err_set(err, SVC_EINVAL, "tools", "tools must list 1 to %d tools",
+				MAX_TOOLS);
 		goto fail;
 	}
 	const cJSON *t;
@@ -220,8 +223,8 @@ static struct agt_catalogue *builtin;
 static void builtin_load(void)
 {
 	struct svc_err err = {0};
-	if (agt_catalogue_parse((const char *)agt_tools_json, agt_tools_json_len, &builtin,
-				&err) != SVC_OK)
+	if (agt_catalogue_parse((const char *)agt_tools_json, agt_tools_json_len, &builtin, &err) !=
+	    SVC_OK)
 		builtin = NULL;
 }
 
@@ -332,8 +335,9 @@ enum svc_result agt_tool_check_args(const struct agt_tool *tool, const cJSON *ar
 		bool by_id = cJSON_GetObjectItemCaseSensitive(args, "task_id") != NULL;
 		bool by_title = cJSON_GetObjectItemCaseSensitive(args, "title") != NULL;
 		if (by_id == by_title)
-			return svc_err_set(err, SVC_EINVAL, "task_id",
-					   "give exactly one of task_id and title to name the task");
+			return svc_err_set(
+				err, SVC_EINVAL, "task_id",
+				"give exactly one of task_id and title to name the task");
 	}
 	if (strcmp(tool->name, "update_task") == 0) {
 		const cJSON *changes = cJSON_GetObjectItemCaseSensitive(args, "changes");
@@ -341,8 +345,9 @@ enum svc_result agt_tool_check_args(const struct agt_tool *tool, const cJSON *ar
 		const cJSON *rm = cJSON_GetObjectItemCaseSensitive(args, "remove_tags");
 		if (cJSON_GetArraySize(changes) == 0 && cJSON_GetArraySize(add) == 0 &&
 		    cJSON_GetArraySize(rm) == 0)
-			return svc_err_set(err, SVC_EINVAL, "changes",
-					   "changes, add_tags or remove_tags must say what to change");
+			return svc_err_set(
+				err, SVC_EINVAL, "changes",
+				"changes, add_tags or remove_tags must say what to change");
 		if (changes && cJSON_GetObjectItemCaseSensitive(changes, "tags") && (add || rm))
 			return svc_err_set(err, SVC_EINVAL, "changes.tags",
 					   "changes.tags replaces every tag: not together with "

@@ -15,8 +15,7 @@ static enum svc_result read_common(struct agt_chat_request *req, const char *nam
 				   struct svc_err *err)
 {
 	const char *text = NULL, *zone = NULL;
-	enum svc_result r =
-		svc_json_string(req->doc, name, true, 1, AGT_MESSAGE_MAX, &text, err);
+	enum svc_result r = svc_json_string(req->doc, name, true, 1, AGT_MESSAGE_MAX, &text, err);
 	if (r != SVC_OK)
 		return r;
 	size_t b, e;
@@ -54,14 +53,15 @@ enum svc_result agt_chat_request_read(const char *body, size_t len, struct agt_c
 	if (r == SVC_OK)
 		r = svc_json_string(req->doc, "conversation_id", false, 0, 64, &id, err);
 	if (r == SVC_OK && id && !svc_uuid_valid(id))
-		r = svc_err_set(err, SVC_EINVAL, "conversation_id", "conversation_id must be a UUID");
+		r = svc_err_set(err, SVC_EINVAL, "conversation_id",
+				"conversation_id must be a UUID");
 	if (r == SVC_OK)
 		req->conversation_id = id;
 	return r;
 }
 
-enum svc_result agt_parse_request_read(const char *body, size_t len,
-				       struct agt_chat_request *req, struct svc_err *err)
+enum svc_result agt_parse_request_read(const char *body, size_t len, struct agt_chat_request *req,
+				       struct svc_err *err)
 {
 	static const char *const allowed[] = {"text", "time_zone", NULL};
 	enum svc_result r = read_body(body, len, req, allowed, err);
@@ -91,7 +91,8 @@ cJSON *agt_parse_answer(const struct agt_plan *plan)
 			ok = false;
 		}
 	} else {
-		ok = ok && cJSON_AddNullToObject(o, "tool") && cJSON_AddNullToObject(o, "arguments");
+		ok = ok && cJSON_AddNullToObject(o, "tool") &&
+		     cJSON_AddNullToObject(o, "arguments");
 	}
 	ok = ok && cJSON_AddStringToObject(o, "reply", plan->reply ? plan->reply : "");
 	if (!ok) {

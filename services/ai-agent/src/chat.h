@@ -31,8 +31,8 @@ enum svc_result agt_chat_request_read(const char *body, size_t len, struct agt_c
 
 /* POST /api/chat/parse: {"text": string, "time_zone"?: IANA zone|null};
  * the text lands in req->message. */
-enum svc_result agt_parse_request_read(const char *body, size_t len,
-				       struct agt_chat_request *req, struct svc_err *err);
+enum svc_result agt_parse_request_read(const char *body, size_t len, struct agt_chat_request *req,
+				       struct svc_err *err);
 
 void agt_chat_request_cleanup(struct agt_chat_request *req);
 

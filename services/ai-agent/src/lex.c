@@ -270,9 +270,9 @@ void agt_use(struct agt_toks *t, size_t i, size_t n)
 }
 
 static const char *const number_words[] = {
-	"zero",    "one",     "two",       "three",    "four",    "five",    "six",
-	"seven",   "eight",   "nine",      "ten",      "eleven",  "twelve",  "thirteen",
-	"fourteen", "fifteen", "sixteen",  "seventeen", "eighteen", "nineteen", "twenty",
+	"zero",     "one",     "two",     "three",     "four",     "five",     "six",
+	"seven",    "eight",   "nine",    "ten",       "eleven",   "twelve",   "thirteen",
+	"fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty",
 };
 
 long agt_tok_int(const struct agt_toks *t, size_t i, bool allow_article)
@@ -310,10 +310,10 @@ long agt_tok_int(const struct agt_toks *t, size_t i, bool allow_article)
 }
 
 static const char *const ordinal_words[] = {
-	"",           "first",       "second",     "third",        "fourth",     "fifth",
-	"sixth",      "seventh",     "eighth",     "ninth",        "tenth",      "eleventh",
-	"twelfth",    "thirteenth",  "fourteenth", "fifteenth",    "sixteenth",  "seventeenth",
-	"eighteenth", "nineteenth",  "twentieth",
+	"",           "first",      "second",     "third",     "fourth",    "fifth",
+	"sixth",      "seventh",    "eighth",     "ninth",     "tenth",     "eleventh",
+	"twelfth",    "thirteenth", "fourteenth", "fifteenth", "sixteenth", "seventeenth",
+	"eighteenth", "nineteenth", "twentieth",
 };
 
 long agt_tok_ordinal(const struct agt_toks *t, size_t i)

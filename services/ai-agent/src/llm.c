@@ -10,8 +10,8 @@
 #include "when.h"
 
 #define PROMPT_MAX (64 * 1024)
-#define PROMPT_LISTED_MAX 50   /* tasks of the last list named in the prompt */
-#define CALLS_MAX 32           /* tool calls read from one answer */
+#define PROMPT_LISTED_MAX 50 /* tasks of the last list named in the prompt */
+#define CALLS_MAX 32         /* tool calls read from one answer */
 #define ARGUMENTS_MAX (64 * 1024)
 
 static const char *const weekdays[] = {"Sunday",   "Monday", "Tuesday", "Wednesday",
@@ -34,19 +34,20 @@ char *agt_llm_system_prompt(const struct agt_plan_context *ctx)
 		       "(UTC%c%02d:%02d).\n",
 		       weekdays[c.wday], c.year, c.month, c.day, c.hour, c.minute, zone,
 		       off < 0 ? '-' : '+', a / 3600, a / 60 % 60);
-	svc_buf_printf(&b,
-		       "Rules:\n"
-		       "- Give times as RFC 3339 with the user's UTC offset at that date, e.g. "
-		       "%04d-%02d-%02dT17:00:00%c%02d:%02d. A day without a time means %02d:00.\n"
-		       "- A recurring task needs rrule (RFC 5545, e.g. FREQ=WEEKLY;BYDAY=MO), due_at "
-		       "for its first occurrence and time_zone \"%s\".\n"
-		       "- Name a task by task_id when you know it, else by title. Never guess which "
-		       "task the user means: when a reference could mean several tasks, ask.\n"
-		       "- When a tool answers with an error, tell the user plainly or fix the call; "
-		       "do not pretend it worked.\n"
-		       "- Answer in one or two plain sentences that say what you did.\n",
-		       c.year, c.month, c.day, off < 0 ? '-' : '+', a / 3600, a / 60 % 60,
-		       AGT_DEFAULT_HOUR, zone);
+	svc_buf_printf(
+		&b,
+		"Rules:\n"
+		"- Give times as RFC 3339 with the user's UTC offset at that date, e.g. "
+		"%04d-%02d-%02dT17:00:00%c%02d:%02d. A day without a time means %02d:00.\n"
+		"- A recurring task needs rrule (RFC 5545, e.g. FREQ=WEEKLY;BYDAY=MO), due_at "
+		"for its first occurrence and time_zone \"%s\".\n"
+		"- Name a task by task_id when you know it, else by title. Never guess which "
+		"task the user means: when a reference could mean several tasks, ask.\n"
+		"- When a tool answers with an error, tell the user plainly or fix the call; "
+		"do not pretend it worked.\n"
+		"- Answer in one or two plain sentences that say what you did.\n",
+		c.year, c.month, c.day, off < 0 ? '-' : '+', a / 3600, a / 60 % 60,
+		AGT_DEFAULT_HOUR, zone);
 	if (ctx->n_listed) {
 		svc_buf_puts(&b, "The last list shown to the user, in order (the user may say "
 				 "\"complete 2\" for the second):\n");
@@ -56,7 +57,8 @@ char *agt_llm_system_prompt(const struct agt_plan_context *ctx)
 				       ctx->listed[i].id ? ctx->listed[i].id : "");
 	}
 	if (ctx->last && ctx->last->id)
-		svc_buf_printf(&b, "The task the conversation last touched (\"it\"): %s (task_id %s)\n",
+		svc_buf_printf(&b,
+			       "The task the conversation last touched (\"it\"): %s (task_id %s)\n",
 			       ctx->last->title ? ctx->last->title : "", ctx->last->id);
 	return svc_buf_take(&b, NULL);
 }
@@ -164,7 +166,8 @@ static enum svc_result read_call(const cJSON *tc, size_t index, struct agt_llm_t
 	const cJSON *args = cJSON_GetObjectItemCaseSensitive(fn, "arguments");
 	const cJSON *id = cJSON_GetObjectItemCaseSensitive(tc, "id");
 	if (!cJSON_IsObject(tc) || !cJSON_IsObject(fn))
-		return svc_err_set(err, SVC_EUPSTREAM, NULL, "a tool call of the model has no function");
+		return svc_err_set(err, SVC_EUPSTREAM, NULL,
+				   "a tool call of the model has no function");
 	char idbuf[32];
 	snprintf(idbuf, sizeof idbuf, "call_%zu", index);
 	call->id = strdup(cJSON_IsString(id) && id->valuestring[0] ? id->valuestring : idbuf);
@@ -203,7 +206,8 @@ enum svc_result agt_llm_reply_parse(const char *body, size_t len, struct agt_llm
 		return svc_err_set(err, SVC_EUPSTREAM, NULL, "the model's answer is not JSON: %s",
 				   perr.message);
 	enum svc_result r = SVC_OK;
-	const cJSON *choice = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(doc, "choices"), 0);
+	const cJSON *choice =
+		cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(doc, "choices"), 0);
 	const cJSON *msg = cJSON_GetObjectItemCaseSensitive(choice, "message");
 	if (!cJSON_IsObject(msg)) {
 		r = svc_err_set(err, SVC_EUPSTREAM, NULL, "the model's answer has no message");
@@ -213,7 +217,8 @@ enum svc_result agt_llm_reply_parse(const char *body, size_t len, struct agt_llm
 	const cJSON *calls = cJSON_GetObjectItemCaseSensitive(msg, "tool_calls");
 	const cJSON *finish = cJSON_GetObjectItemCaseSensitive(choice, "finish_reason");
 	if (cJSON_IsString(finish))
-		snprintf(reply->finish_reason, sizeof reply->finish_reason, "%s", finish->valuestring);
+		snprintf(reply->finish_reason, sizeof reply->finish_reason, "%s",
+			 finish->valuestring);
 	if (cJSON_IsString(content) && !(reply->content = dup_or_null(content->valuestring))) {
 		r = svc_err_set(err, SVC_ENOMEM, NULL, "out of memory");
 		goto done;
@@ -261,10 +266,11 @@ enum svc_result agt_llm_call_check(const struct agt_catalogue *cat,
 		for (size_t i = 0; i < agt_catalogue_count(cat); i++)
 			o = agt_appendf(names, sizeof names, o, "%s%s", i ? ", " : "",
 					agt_catalogue_tool(cat, i)->name);
-		return svc_err_set(err, SVC_ENOTFOUND, "name",
-				   "There is no tool named \"%.60s\"; the tools are %s. Nothing was "
-				   "done.",
-				   call->name, names);
+		return svc_err_set(
+			err, SVC_ENOTFOUND, "name",
+			"There is no tool named \"%.60s\"; the tools are %s. Nothing was "
+			"done.",
+			call->name, names);
 	}
 	const char *text = call->arguments;
 	size_t len = strlen(text);
@@ -276,9 +282,10 @@ enum svc_result agt_llm_call_check(const struct agt_catalogue *cat,
 	if (len == 0)
 		a = cJSON_CreateObject(); /* no arguments at all: an empty object */
 	else if (svc_json_parse_object(text, len, &a, &perr) != SVC_OK)
-		return svc_err_set(err, SVC_EINVAL, "arguments",
-				   "The arguments of %s are not a JSON object (%s). Nothing was done.",
-				   t->name, perr.message);
+		return svc_err_set(
+			err, SVC_EINVAL, "arguments",
+			"The arguments of %s are not a JSON object (%s). Nothing was done.",
+			t->name, perr.message);
 	if (!a)
 		return svc_err_set(err, SVC_ENOMEM, NULL, "out of memory");
 	struct svc_err verr = {0};

@@ -14,12 +14,12 @@
 
 static const char *const weekday_names[] = {"sunday",   "monday", "tuesday", "wednesday",
 					    "thursday", "friday", "saturday"};
-static const char *const weekday_abbrevs[] = {"sun",       "mon", "tue|tues", "wed|weds",
-					      "thu|thur|thurs", "fri", "sat"};
-static const char *const month_names[] = {"january", "february", "march",     "april",
-					  "may",     "june",     "july",      "august",
-					  "september", "october", "november", "december"};
-static const char *const month_abbrevs[] = {"jan", "feb", "mar", "apr", "may", "jun",
+static const char *const weekday_abbrevs[] = {
+	"sun", "mon", "tue|tues", "wed|weds", "thu|thur|thurs", "fri", "sat"};
+static const char *const month_names[] = {"january",   "february", "march",    "april",
+					  "may",       "june",     "july",     "august",
+					  "september", "october",  "november", "december"};
+static const char *const month_abbrevs[] = {"jan", "feb", "mar",      "apr", "may", "jun",
 					    "jul", "aug", "sep|sept", "oct", "nov", "dec"};
 
 enum svc_result agt_now_init(struct agt_now *now, long long t, const char *zone)
@@ -36,7 +36,8 @@ int agt_weekday_word(const struct agt_toks *t, size_t i, bool allow_abbrev)
 	const char *w = t->v[i].w;
 	for (int d = 0; d < 7; d++) {
 		size_t l = strlen(weekday_names[d]);
-		if (strncmp(w, weekday_names[d], l) == 0 && (w[l] == '\0' || strcmp(w + l, "s") == 0))
+		if (strncmp(w, weekday_names[d], l) == 0 &&
+		    (w[l] == '\0' || strcmp(w + l, "s") == 0))
 			return d;
 		if (allow_abbrev && agt_is(t, i, weekday_abbrevs[d]))
 			return d;
@@ -101,8 +102,7 @@ static void set_day(struct agt_when *w, struct agt_civil c)
 /* Reads "5", "5pm", "5:30", "17:00", "0930" from a token: hours, minutes,
  * whether it said am/pm (1 am, 2 pm, 0 neither), whether the hour had two
  * digits. false when the token is no clock. */
-static bool clock_token(const char *w, int *h, int *m, int *ampm, bool *two_digits,
-			bool *colon)
+static bool clock_token(const char *w, int *h, int *m, int *ampm, bool *two_digits, bool *colon)
 {
 	const char *p = w;
 	int digits = 0, hh = 0, mm = 0;
@@ -190,8 +190,11 @@ static size_t part_of_day(const struct agt_toks *t, size_t i, int *hour)
 	static const struct {
 		const char *w;
 		int h;
-	} parts[] = {{"morning", MORNING},     {"afternoon", AFTERNOON}, {"evening", EVENING},
-		     {"night", NIGHT},         {"lunch|lunchtime", 12}};
+	} parts[] = {{"morning", MORNING},
+		     {"afternoon", AFTERNOON},
+		     {"evening", EVENING},
+		     {"night", NIGHT},
+		     {"lunch|lunchtime", 12}};
 	for (size_t k = 0; k < sizeof parts / sizeof *parts; k++)
 		if (agt_is(t, i + n, parts[k].w)) {
 			*hour = parts[k].h;
@@ -288,8 +291,7 @@ static long day_number(const struct agt_toks *t, size_t i)
 /* Places month/day (and maybe year) on the calendar: the given year, or
  * the next time that date comes (today included). false for a date that
  * does not exist. */
-static bool month_day(const struct agt_now *now, int month, long day, int year,
-		      struct agt_when *w)
+static bool month_day(const struct agt_now *now, int month, long day, int year, struct agt_when *w)
 {
 	struct agt_civil c = today(now);
 	int y = year ? year : c.year;
@@ -454,7 +456,8 @@ static size_t stretch(const struct agt_toks *t, size_t i, const struct agt_now *
 		}
 		return 0;
 	}
-	if ((n >= 2 && k) || (n = agt_match(t, i, "eod|cob")) || (n = agt_match(t, i, "close of business"))) {
+	if ((n >= 2 && k) || (n = agt_match(t, i, "eod|cob")) ||
+	    (n = agt_match(t, i, "close of business"))) {
 		set_day(w, c);
 		w->has_time = true;
 		w->date.hour = END_OF_DAY;
@@ -482,8 +485,7 @@ static size_t relative(const struct agt_toks *t, size_t i, const struct agt_now 
 	struct agt_duration d;
 	size_t n = 0, k;
 	if ((n = agt_match(t, i, "in|within? the? next|coming")) &&
-	    (k = agt_duration_read(t, i + n, &d)) &&
-	    d.calendar && d.months == 0) {
+	    (k = agt_duration_read(t, i + n, &d)) && d.calendar && d.months == 0) {
 		w->span = AGT_SPAN_DAYS;
 		w->span_days = (int)d.days;
 		struct agt_civil c = today(now);
@@ -962,7 +964,8 @@ static size_t recur_modifiers(const struct agt_toks *t, size_t i, const struct a
 		long v;
 		struct agt_when w;
 		if ((r->freq == AGT_FREQ_WEEKLY || r->freq == AGT_FREQ_DAILY) && !r->byday &&
-		    (k = agt_match(t, at, "on|every")) && (k += weekday_list(t, at + k, true, &set)) > 1) {
+		    (k = agt_match(t, at, "on|every")) &&
+		    (k += weekday_list(t, at + k, true, &set)) > 1) {
 			r->freq = AGT_FREQ_WEEKLY;
 			r->byday = set;
 		} else if (r->freq == AGT_FREQ_WEEKLY && !r->byday &&
@@ -971,7 +974,8 @@ static size_t recur_modifiers(const struct agt_toks *t, size_t i, const struct a
 			r->byday = WORKWEEK;
 		} else if (r->freq == AGT_FREQ_MONTHLY && !r->bymonthday && !r->byday &&
 			   (k = agt_match(t, at, "on")) && (k += monthly_day(t, at + 1, r)) > 1) {
-		} else if (r->freq == AGT_FREQ_YEARLY && !r->bymonth && (k = agt_match(t, at, "on")) &&
+		} else if (r->freq == AGT_FREQ_YEARLY && !r->bymonth &&
+			   (k = agt_match(t, at, "on")) &&
 			   (when_init(&w), (k += absolute_date(t, at + 1, now, &w)) > 1)) {
 			r->bymonth = w.date.month;
 			r->bymonthday = w.date.day;
@@ -987,7 +991,8 @@ static size_t recur_modifiers(const struct agt_toks *t, size_t i, const struct a
 			k += agt_when_read(t, at + k, now, &w);
 			r->has_until = true;
 			r->until = w.date;
-		} else if (!r->has_start && (k = agt_match(t, at, "starting|beginning|effective")) &&
+		} else if (!r->has_start &&
+			   (k = agt_match(t, at, "starting|beginning|effective")) &&
 			   (k += agt_match(t, at + k, "on|from")) &&
 			   (agt_when_read(t, at + k, now, &w))) {
 			k += agt_when_read(t, at + k, now, &r->start);
@@ -1012,10 +1017,11 @@ static bool adjective(const struct agt_toks *t, size_t i)
 		return false;
 	if (agt_weekday_word(t, i, true) >= 0 || month_word(t, i))
 		return false;
-	return !agt_is(t, i, "on|at|in|from|starting|beginning|until|till|for|and|with|by|due|"
-			     "every|each|high|low|medium|normal|urgent|priority|p1|p2|p3|p4|remind|"
-			     "reminder|tagged|then|plus|tomorrow|today|tonight|next|this|the|"
-			     "starting|effective|except|forever|please|times|also|or");
+	return !agt_is(t, i,
+		       "on|at|in|from|starting|beginning|until|till|for|and|with|by|due|"
+		       "every|each|high|low|medium|normal|urgent|priority|p1|p2|p3|p4|remind|"
+		       "reminder|tagged|then|plus|tomorrow|today|tonight|next|this|the|"
+		       "starting|effective|except|forever|please|times|also|or");
 }
 
 size_t agt_recur_more(const struct agt_toks *t, size_t i, const struct agt_now *now,
@@ -1036,14 +1042,15 @@ size_t agt_recur_read(const struct agt_toks *t, size_t i, const struct agt_now *
 		if (!(k += every_what(t, i + n + k, now, r)) || r->freq == AGT_FREQ_NONE)
 			return 0;
 		n += k;
-	} else if (agt_is(t, i + n, "daily|weekly|monthly|yearly|annually|hourly|biweekly|"
-				    "fortnightly|quarterly") &&
+	} else if (agt_is(t, i + n,
+			  "daily|weekly|monthly|yearly|annually|hourly|biweekly|"
+			  "fortnightly|quarterly") &&
 		   !adjective(t, i + n + 1)) {
 		const char *w = t->v[i + n].w;
-		r->freq = w[0] == 'd'   ? AGT_FREQ_DAILY
-			  : w[0] == 'h' ? AGT_FREQ_HOURLY
-			  : w[0] == 'm' ? AGT_FREQ_MONTHLY
-			  : w[0] == 'q' ? AGT_FREQ_MONTHLY
+		r->freq = w[0] == 'd'                  ? AGT_FREQ_DAILY
+			  : w[0] == 'h'                ? AGT_FREQ_HOURLY
+			  : w[0] == 'm'                ? AGT_FREQ_MONTHLY
+			  : w[0] == 'q'                ? AGT_FREQ_MONTHLY
 			  : w[0] == 'y' || w[0] == 'a' ? AGT_FREQ_YEARLY
 						       : AGT_FREQ_WEEKLY;
 		if (w[0] == 'b' || w[0] == 'f')
@@ -1055,10 +1062,9 @@ size_t agt_recur_read(const struct agt_toks *t, size_t i, const struct agt_now *
 		r->freq = AGT_FREQ_WEEKLY;
 		r->byday = WORKWEEK;
 		n += k;
-	} else if ((k = agt_match(t, i + n, "on")) + 1 &&
-		   (k += monthly_day(t, i + n + k, r)) > 0 && r->freq == AGT_FREQ_NONE &&
-		   (r->bymonthday || r->byday) && agt_is(t, i + n + k - 1, "month") &&
-		   agt_is(t, i + n + k - 2, "every|each")) {
+	} else if ((k = agt_match(t, i + n, "on")) + 1 && (k += monthly_day(t, i + n + k, r)) > 0 &&
+		   r->freq == AGT_FREQ_NONE && (r->bymonthday || r->byday) &&
+		   agt_is(t, i + n + k - 1, "month") && agt_is(t, i + n + k - 2, "every|each")) {
 		/* "on the 15th of every month", "the last friday of each month" */
 		r->freq = AGT_FREQ_MONTHLY;
 		n += k;
@@ -1110,10 +1116,11 @@ void agt_recur_rrule(const struct agt_recur *r, const struct agt_now *now, char 
 			if (!(r->byday & (1u << d)))
 				continue;
 			if (r->byday_nth)
-				at = agt_appendf(out, n, at, "%s%d%s", first ? "" : ",", r->byday_nth,
-					 byday_codes[d]);
+				at = agt_appendf(out, n, at, "%s%d%s", first ? "" : ",",
+						 r->byday_nth, byday_codes[d]);
 			else
-				at = agt_appendf(out, n, at, "%s%s", first ? "" : ",", byday_codes[d]);
+				at = agt_appendf(out, n, at, "%s%s", first ? "" : ",",
+						 byday_codes[d]);
 			first = false;
 		}
 	}
@@ -1128,8 +1135,8 @@ void agt_recur_rrule(const struct agt_recur *r, const struct agt_now *now, char 
 		agt_instant(now->zone, &c, &t);
 		struct agt_civil u;
 		agt_local("UTC", t, &u, NULL);
-		at = agt_appendf(out, n, at, ";UNTIL=%04d%02d%02dT%02d%02d%02dZ", u.year, u.month, u.day,
-			 u.hour, u.minute, u.second);
+		at = agt_appendf(out, n, at, ";UNTIL=%04d%02d%02dT%02d%02d%02dZ", u.year, u.month,
+				 u.day, u.hour, u.minute, u.second);
 	}
 	(void)at;
 }
@@ -1180,9 +1187,9 @@ long long agt_recur_first(const struct agt_recur *r, const struct agt_now *now, 
 
 static const char *const weekday_title[] = {"Sunday",   "Monday", "Tuesday", "Wednesday",
 					    "Thursday", "Friday", "Saturday"};
-static const char *const month_title[] = {"January", "February", "March",     "April",
-					  "May",     "June",     "July",      "August",
-					  "September", "October", "November", "December"};
+static const char *const month_title[] = {"January",   "February", "March",    "April",
+					  "May",       "June",     "July",     "August",
+					  "September", "October",  "November", "December"};
 
 static const char *ordinal_suffix(int d)
 {
@@ -1202,7 +1209,10 @@ static size_t weekday_set_words(unsigned set, char *out, size_t n, size_t at)
 			continue;
 		count++;
 		at = agt_appendf(out, n, at, "%s%s",
-			 count == 1 ? "" : count == total ? " and " : ", ", weekday_title[d]);
+				 count == 1       ? ""
+				 : count == total ? " and "
+						  : ", ",
+				 weekday_title[d]);
 	}
 	return at;
 }
@@ -1234,21 +1244,25 @@ void agt_recur_words(const struct agt_recur *r, char *out, size_t n)
 		int d = 0;
 		while (d < 7 && !(r->byday & (1u << d)))
 			d++;
-		static const char *const nth[] = {"", "first", "second", "third", "fourth", "fifth"};
-		at = agt_appendf(out, n, at, " on the %s %s", r->byday_nth < 0 ? "last" : nth[r->byday_nth],
-			 weekday_title[d % 7]);
+		static const char *const nth[] = {"",      "first",  "second",
+						  "third", "fourth", "fifth"};
+		at = agt_appendf(out, n, at, " on the %s %s",
+				 r->byday_nth < 0 ? "last" : nth[r->byday_nth],
+				 weekday_title[d % 7]);
 	}
 	if (r->bymonth)
-		at = agt_appendf(out, n, at, " on %s %d", month_title[r->bymonth - 1], r->bymonthday);
+		at = agt_appendf(out, n, at, " on %s %d", month_title[r->bymonth - 1],
+				 r->bymonthday);
 	else if (r->bymonthday > 0)
-		at = agt_appendf(out, n, at, " on the %d%s", r->bymonthday, ordinal_suffix(r->bymonthday));
+		at = agt_appendf(out, n, at, " on the %d%s", r->bymonthday,
+				 ordinal_suffix(r->bymonthday));
 	else if (r->bymonthday < 0)
 		at = agt_appendf(out, n, at, " on the last day");
 	if (r->count)
 		at = agt_appendf(out, n, at, ", %d time%s", r->count, r->count == 1 ? "" : "s");
 	if (r->has_until)
 		at = agt_appendf(out, n, at, ", until %s %d, %d", month_title[r->until.month - 1],
-			 r->until.day, r->until.year);
+				 r->until.day, r->until.year);
 	(void)at;
 }
 
@@ -1263,7 +1277,8 @@ static size_t before_word(const struct agt_toks *t, size_t i)
 	}
 	n += agt_match(t, i + n, "of?");
 	size_t k;
-	if ((k = agt_match(t, i + n, "it is due")) == 3 || (k = agt_match(t, i + n, "it's due")) == 2 ||
+	if ((k = agt_match(t, i + n, "it is due")) == 3 ||
+	    (k = agt_match(t, i + n, "it's due")) == 2 ||
 	    (k = agt_match(t, i + n, "the deadline|due")) == 2 ||
 	    (k = agt_match(t, i + n, "its? due time")) >= 2 || (k = agt_match(t, i + n, "it|that")))
 		return n + k;
@@ -1422,8 +1437,7 @@ static bool tag_name_at(const struct agt_toks *t, size_t i)
 	       (k == AGT_TOK_WORD && !agt_is(t, i, "and|or|with|to|the|a|an|as|for|on|at|by|due"));
 }
 
-size_t agt_tags_read(const struct agt_toks *t, size_t i, size_t *names, size_t max,
-		     size_t *count)
+size_t agt_tags_read(const struct agt_toks *t, size_t i, size_t *names, size_t max, size_t *count)
 {
 	*count = 0;
 	/* "#42" is a number ("invoice #42"), not a tag. */
@@ -1474,8 +1488,8 @@ void agt_when_words(long long t, const struct agt_now *now, bool with_time, char
 	else if (days == 1)
 		at = agt_appendf(out, n, at, "tomorrow");
 	else
-		at = agt_appendf(out, n, at, "%s, %s %d", weekday_title[c.wday], month_title[c.month - 1],
-			 c.day);
+		at = agt_appendf(out, n, at, "%s, %s %d", weekday_title[c.wday],
+				 month_title[c.month - 1], c.day);
 	if (c.year != now->local.year && (days < 0 || days > 1))
 		at = agt_appendf(out, n, at, ", %d", c.year);
 	if (with_time)

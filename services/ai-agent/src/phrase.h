@@ -34,21 +34,21 @@ enum svc_result agt_now_init(struct agt_now *now, long long t, const char *zone)
 
 /* What a stretch of time a phrase names, for list filters. */
 enum agt_span {
-	AGT_SPAN_NONE,     /* a point: a day's due time, or a time */
-	AGT_SPAN_DAY,      /* today, friday, Dec 3 */
-	AGT_SPAN_WEEK,     /* this week, next week: Monday to Monday */
-	AGT_SPAN_WEEKEND,  /* Saturday and Sunday */
-	AGT_SPAN_MONTH,    /* this month, next month */
-	AGT_SPAN_YEAR,     /* this year, next year */
-	AGT_SPAN_DAYS,     /* the next N days from now (span_days) */
+	AGT_SPAN_NONE,    /* a point: a day's due time, or a time */
+	AGT_SPAN_DAY,     /* today, friday, Dec 3 */
+	AGT_SPAN_WEEK,    /* this week, next week: Monday to Monday */
+	AGT_SPAN_WEEKEND, /* Saturday and Sunday */
+	AGT_SPAN_MONTH,   /* this month, next month */
+	AGT_SPAN_YEAR,    /* this year, next year */
+	AGT_SPAN_DAYS,    /* the next N days from now (span_days) */
 };
 
 struct agt_when {
-	bool has_date;          /* date.year/month/day hold a local date */
-	bool has_time;          /* date.hour/minute hold a local time */
-	bool exact;             /* instant is the answer: "in 2 hours" */
+	bool has_date; /* date.year/month/day hold a local date */
+	bool has_time; /* date.hour/minute hold a local time */
+	bool exact;    /* instant is the answer: "in 2 hours" */
 	struct agt_civil date;
-	int default_hour;       /* a part of day ("morning": 9), -1 when none */
+	int default_hour; /* a part of day ("morning": 9), -1 when none */
 	long long instant;
 	enum agt_span span;
 	int span_days;
@@ -86,22 +86,28 @@ struct agt_duration {
 };
 size_t agt_duration_read(const struct agt_toks *t, size_t i, struct agt_duration *d);
 
-enum agt_freq { AGT_FREQ_NONE, AGT_FREQ_HOURLY, AGT_FREQ_DAILY, AGT_FREQ_WEEKLY,
-		AGT_FREQ_MONTHLY, AGT_FREQ_YEARLY };
+enum agt_freq {
+	AGT_FREQ_NONE,
+	AGT_FREQ_HOURLY,
+	AGT_FREQ_DAILY,
+	AGT_FREQ_WEEKLY,
+	AGT_FREQ_MONTHLY,
+	AGT_FREQ_YEARLY
+};
 
 struct agt_recur {
 	enum agt_freq freq;
-	int interval;       /* 1 when not said */
-	unsigned byday;     /* bit d for weekday d (0 Sunday) */
-	int byday_nth;      /* with one weekday in a month: 1..5, -1 last; 0 */
-	int bymonthday;     /* 1..31, -1 the last day; 0 */
-	int bymonth;        /* 1..12; 0 */
-	int count;          /* 0: no COUNT */
+	int interval;   /* 1 when not said */
+	unsigned byday; /* bit d for weekday d (0 Sunday) */
+	int byday_nth;  /* with one weekday in a month: 1..5, -1 last; 0 */
+	int bymonthday; /* 1..31, -1 the last day; 0 */
+	int bymonth;    /* 1..12; 0 */
+	int count;      /* 0: no COUNT */
 	bool has_until;
 	struct agt_civil until; /* a local date */
 	bool has_start;
-	struct agt_when start;  /* "starting next week" */
-	int default_hour;   /* "every morning": 9; -1 */
+	struct agt_when start; /* "starting next week" */
+	int default_hour;      /* "every morning": 9; -1 */
 };
 
 /* A recurrence at i: "every ...", "daily", "weekly on mondays",
@@ -129,11 +135,11 @@ long long agt_recur_first(const struct agt_recur *r, const struct agt_now *now, 
 void agt_recur_words(const struct agt_recur *r, char *out, size_t n);
 
 struct agt_remind {
-	bool before;        /* minutes before the due time */
+	bool before; /* minutes before the due time */
 	long minutes;
-	bool at;            /* at a time of its own */
+	bool at; /* at a time of its own */
 	struct agt_when when;
-	bool bare;          /* "remind me" alone: at the due time */
+	bool bare; /* "remind me" alone: at the due time */
 };
 
 /* A reminder at i: "remind me 30 minutes before", "remind me at 8",
@@ -149,16 +155,14 @@ size_t agt_priority_read(const struct agt_toks *t, size_t i, const char **priori
  * a and b", "tag: a". *first and *count: the tokens holding the names
  * (each AGT_TOK_HASH, AGT_TOK_AT, AGT_TOK_WORD or AGT_TOK_QUOTE), among
  * the tokens taken, in order, skipping connectors. */
-size_t agt_tags_read(const struct agt_toks *t, size_t i, size_t *names, size_t max,
-		     size_t *count);
+size_t agt_tags_read(const struct agt_toks *t, size_t i, size_t *names, size_t max, size_t *count);
 
 /* Weekday (0 Sunday) of a name ("monday", "mon", "mondays"); abbreviations
  * only with allow_abbrev. -1 otherwise. */
 int agt_weekday_word(const struct agt_toks *t, size_t i, bool allow_abbrev);
 
 /* "Tuesday, March 10 at 10:00" (the year when it is not now's), local. */
-void agt_when_words(long long t, const struct agt_now *now, bool with_time, char *out,
-		    size_t n);
+void agt_when_words(long long t, const struct agt_now *now, bool with_time, char *out, size_t n);
 
 /* Appends printf-style text at out[at] (out holds n bytes), cut to fit;
  * returns where the text now ends. */

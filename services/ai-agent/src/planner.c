@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "catalogue.h"
 #include "lex.h"
@@ -50,14 +51,12 @@ static void reply(struct planner *p, enum agt_plan_kind kind, const char *fmt, .
 	p->plan->kind = kind;
 }
 
-static const char *const examples =
-	"For example: \u201cadd buy milk tomorrow at 5pm\u201d, "
-	"\u201cshow my tasks\u201d or \u201ccomplete 2\u201d.";
+static const char *const examples = "For example: \u201cadd buy milk tomorrow at 5pm\u201d, "
+				    "\u201cshow my tasks\u201d or \u201ccomplete 2\u201d.";
 
 static void not_understood(struct planner *p, const char *what)
 {
-	reply(p, AGT_PLAN_UNKNOWN, "I did not understand \u201c%s\u201d. %s", what,
-	      examples);
+	reply(p, AGT_PLAN_UNKNOWN, "I did not understand \u201c%s\u201d. %s", what, examples);
 }
 
 /* Text of tokens. */
@@ -387,7 +386,8 @@ static enum refs_status read_refs(struct planner *p, size_t b, size_t e, struct 
 	if (b >= e)
 		return REFS_NONE;
 	size_t n;
-	if ((n = agt_match(t, b, "all|everything")) && (b + n == e || agt_is(t, b + n, "of|my|tasks|the")))
+	if ((n = agt_match(t, b, "all|everything")) &&
+	    (b + n == e || agt_is(t, b + n, "of|my|tasks|the")))
 		return REFS_ALL;
 	if (((n = agt_match(t, b, "it|that|this|them")) ||
 	     (n = agt_match(t, b, "that|this|the same? one|task|item")) ||
@@ -445,7 +445,8 @@ static enum refs_status read_refs(struct planner *p, size_t b, size_t e, struct 
 			size_t k2 = agt_match(t, tb + n,
 					      "about|called|named|titled|for|regarding|on|with|"
 					      "saying|that|which|:");
-			k2 += agt_match(t, tb + n + k2, "says|is|mentions|mentioning|called|named|about");
+			k2 += agt_match(t, tb + n + k2,
+					"says|is|mentions|mentioning|called|named|about");
 			if (k2 || t->v[tb + n].kind == AGT_TOK_QUOTE)
 				tb += n + k2;
 		}
@@ -473,7 +474,8 @@ static bool ref_args(struct planner *p, const struct ref *r, cJSON *args, char *
 	switch (r->kind) {
 	case REF_POS:
 		if (!ctx->n_listed) {
-			reply(p, AGT_PLAN_QUESTION, "Which task is number %ld? %s", r->pos, no_list);
+			reply(p, AGT_PLAN_QUESTION, "Which task is number %ld? %s", r->pos,
+			      no_list);
 			return false;
 		}
 		if ((size_t)r->pos > ctx->n_listed) {
@@ -498,7 +500,7 @@ static bool ref_args(struct planner *p, const struct ref *r, cJSON *args, char *
 			p->oom = true;
 		return true;
 	case REF_TITLE:
-		snprintf(desc, n, "\u201c%.1990s\u201d", r->text);
+		snprintf(desc, n, "the task \u201c%.1990s\u201d", r->text);
 		if (!cJSON_AddStringToObject(args, "title", r->text))
 			p->oom = true;
 		return true;
@@ -536,7 +538,8 @@ static bool add_call(struct planner *p, const char *tool, cJSON *args)
 	}
 	if (p->plan->n_calls == AGT_PLAN_MAX_CALLS) {
 		cJSON_Delete(args);
-		reply(p, AGT_PLAN_UNKNOWN, "That is more than %d tasks at once; please ask in parts.",
+		reply(p, AGT_PLAN_UNKNOWN,
+		      "That is more than %d tasks at once; please ask in parts.",
 		      AGT_PLAN_MAX_CALLS);
 		return false;
 	}
@@ -560,8 +563,8 @@ static bool add_time(struct planner *p, cJSON *obj, const char *name, long long 
 
 /* A sentence part for the fields set in obj (a new task or changes):
  * ", due ..., high priority, with a reminder ...". */
-static void describe_fields(struct planner *p, const cJSON *obj, const struct values *v,
-			    char *out, size_t n)
+static void describe_fields(struct planner *p, const cJSON *obj, const struct values *v, char *out,
+			    size_t n)
 {
 	size_t o = 0;
 	out[0] = '\0';
@@ -693,7 +696,8 @@ static bool values_to_fields(struct planner *p, struct values *v, cJSON *obj, bo
 		} else if (r->at) {
 			struct agt_when w = r->when;
 			long long at;
-			if (has_due && !w.has_date && !w.exact && (w.has_time || w.default_hour >= 0)) {
+			if (has_due && !w.has_date && !w.exact &&
+			    (w.has_time || w.default_hour >= 0)) {
 				/* "remind me at 8": on the due day. */
 				struct agt_civil day;
 				agt_local(p->now.zone, due, &day, NULL);
@@ -722,7 +726,8 @@ static void plan_add(struct planner *p, size_t b, bool remind_at_due)
 	struct agt_toks *t = &p->t;
 	/* "to my list" and the like say nothing about the task. */
 	for (size_t i = b; i < p->e; i++) {
-		size_t n = agt_match(t, i, "to|on|onto|in my|the todo|to-do|task|tasks? list|tasks");
+		size_t n =
+			agt_match(t, i, "to|on|onto|in my|the todo|to-do|task|tasks? list|tasks");
 		if (n >= 3)
 			agt_use(t, i, n);
 	}
@@ -771,6 +776,7 @@ struct filters {
 	bool has_range;
 	long long from, to;
 	char lead[8];
+	char when_text[96]; /* the user's words for the range */
 	const char *sort;
 	long limit;
 	char q[TEXT_MAX];
@@ -781,13 +787,14 @@ static size_t filter_at(struct planner *p, size_t i, struct filters *f)
 	struct agt_toks *t = &p->t;
 	size_t n;
 	const char *prio;
-	if ((n = agt_match(t, i, "overdue|late|missed")) || (n = agt_match(t, i, "past due")) == 2 ||
-	    (n = agt_match(t, i, "behind on"))) {
+	if ((n = agt_match(t, i, "overdue|late|missed")) ||
+	    (n = agt_match(t, i, "past due")) == 2 || (n = agt_match(t, i, "behind on"))) {
 		f->overdue = true;
 		return n;
 	}
-	if ((n = agt_match(t, i, "pending|open|incomplete|unfinished|outstanding|remaining|left|"
-				 "undone|active|current|uncompleted|unchecked"))) {
+	if ((n = agt_match(t, i,
+			   "pending|open|incomplete|unfinished|outstanding|remaining|left|"
+			   "undone|active|current|uncompleted|unchecked"))) {
 		f->status = "pending";
 		return n;
 	}
@@ -809,6 +816,7 @@ static size_t filter_at(struct planner *p, size_t i, struct filters *f)
 		f->from = p->now.t;
 		f->to = p->now.t + 7 * 86400;
 		f->due_words = true;
+		snprintf(f->when_text, sizeof f->when_text, "in the next 7 days");
 		return n;
 	}
 	long v;
@@ -849,6 +857,7 @@ static size_t filter_at(struct planner *p, size_t i, struct filters *f)
 		f->has_range = true;
 		agt_when_range(&w, &p->now, &f->from, &f->to);
 		snprintf(f->lead, sizeof f->lead, "%s", w.lead);
+		span_text(p, i, i + n, f->when_text, sizeof f->when_text);
 		f->due_words = true;
 		return n;
 	}
@@ -934,12 +943,15 @@ static cJSON *filter_args(struct planner *p, const struct filters *f, bool searc
 		if (before)
 			ok = ok && add_time(p, args, "due_before", f->from);
 		else if (until)
-			ok = ok && add_time(p, args, "due_before", f->to > f->from ? f->to : f->from);
+			ok = ok &&
+			     add_time(p, args, "due_before", f->to > f->from ? f->to : f->from);
 		else if (after)
-			ok = ok && add_time(p, args, "due_after", f->to > f->from ? f->to : f->from);
+			ok = ok &&
+			     add_time(p, args, "due_after", f->to > f->from ? f->to : f->from);
 		else {
 			ok = ok && add_time(p, args, "due_after", f->from);
-			ok = ok && add_time(p, args, "due_before", f->to > f->from ? f->to : f->from + 60);
+			ok = ok && add_time(p, args, "due_before",
+					    f->to > f->from ? f->to : f->from + 60);
 		}
 	}
 	if (f->overdue)
@@ -982,24 +994,15 @@ static void describe_filters(struct planner *p, const struct filters *f, const c
 	}
 	if (f->q[0])
 		PUT(" matching \u201c%s\u201d", f->q);
-	long long t;
-	char when[96];
-	const cJSON *a = cJSON_GetObjectItemCaseSensitive(args, "due_after");
-	const cJSON *bfr = cJSON_GetObjectItemCaseSensitive(args, "due_before");
-	if (a && svc_time_parse_rfc3339(a->valuestring, &t) == 0) {
-		agt_when_words(t, &p->now, true, when, sizeof when);
-		PUT(" due from %s", when);
-	}
-	if (bfr && svc_time_parse_rfc3339(bfr->valuestring, &t) == 0) {
-		agt_when_words(t, &p->now, true, when, sizeof when);
-		PUT(" %s %s", a ? "to" : "due before", when);
-	}
+	if (f->when_text[0])
+		PUT(" %s%s", strncasecmp(f->when_text, "due ", 4) == 0 ? "" : "due ", f->when_text);
 	if ((x = cJSON_GetObjectItemCaseSensitive(args, "sort"))) {
 		const char *s = x->valuestring;
-		PUT(", %s", strstr(s, "due") ? "soonest due first"
+		PUT(", %s", strstr(s, "due")        ? "soonest due first"
 			    : strstr(s, "priority") ? "most important first"
-			    : strstr(s, "title") ? "by title"
-			    : s[0] == '-' ? "newest first" : "oldest first");
+			    : strstr(s, "title")    ? "by title"
+			    : s[0] == '-'           ? "newest first"
+						    : "oldest first");
 	}
 #undef PUT
 }
@@ -1015,9 +1018,10 @@ static void plan_list(struct planner *p, size_t b, bool search, bool show)
 	for (size_t i = b; i < p->e; i++) {
 		if (t->v[i].used)
 			continue;
-		size_t n = agt_match(t, i, "about|containing|mentioning|regarding|matching|"
-					   "called|named|titled|concerning|re|mentions|contain|"
-					   "contains|say|says|for");
+		size_t n = agt_match(t, i,
+				     "about|containing|mentioning|regarding|matching|"
+				     "called|named|titled|concerning|re|mentions|contain|"
+				     "contains|say|says|for");
 		if (!n && (n = agt_match(t, i, "with the word|words")) != 3)
 			n = 0;
 		if (!n && (n = agt_match(t, i, "that|which mention|mentions|say|says")) != 2)
@@ -1058,7 +1062,8 @@ static void plan_list(struct planner *p, size_t b, bool search, bool show)
 		while (lb < p->e && (t->v[lb].used || list_filler(p, lb) || is_punct(p, lb)))
 			lb++;
 		size_t le = p->e;
-		while (le > lb && (t->v[le - 1].used || list_filler(p, le - 1) || is_punct(p, le - 1)))
+		while (le > lb &&
+		       (t->v[le - 1].used || list_filler(p, le - 1) || is_punct(p, le - 1)))
 			le--;
 		bool only_filler = true;
 		for (size_t i = lb; i < le; i++)
@@ -1080,12 +1085,13 @@ static void plan_list(struct planner *p, size_t b, bool search, bool show)
 					return;
 				}
 				/* No tool reads one task: search for its title. */
-				const cJSON *title = cJSON_GetObjectItemCaseSensitive(args, "title");
+				const cJSON *title =
+					cJSON_GetObjectItemCaseSensitive(args, "title");
 				const struct agt_task_ref *task =
 					refs[0].kind == REF_POS ? &p->ctx->listed[refs[0].pos - 1]
 					: refs[0].kind == REF_LAST ? p->ctx->last
 								   : NULL;
-				const char *q = title ? title->valuestring
+				const char *q = title                 ? title->valuestring
 						: task && task->title ? task->title
 								      : NULL;
 				if (!q) {
@@ -1097,8 +1103,9 @@ static void plan_list(struct planner *p, size_t b, bool search, bool show)
 				cJSON_Delete(args);
 				search = true;
 			} else if (search || (show && rs == REFS_OK)) {
-				while (le > lb + 1 && agt_is(t, le - 1, "in|on|for|with|and|from|among|"
-									"of|within"))
+				while (le > lb + 1 && agt_is(t, le - 1,
+							     "in|on|for|with|and|from|among|"
+							     "of|within"))
 					le--;
 				if (rs == REFS_OK && refs[0].kind == REF_TITLE)
 					rs = read_refs(p, lb, le, refs, 1, &count);
@@ -1166,7 +1173,10 @@ static void plan_act(struct planner *p, const char *tool, size_t b, size_t e, bo
 		if (!add_call(p, tool, args))
 			goto fail;
 		o = agt_appendf(all, sizeof all, o, "%s%s",
-				i == 0 ? "" : i + 1 == count ? " and " : ", ", desc);
+				i == 0           ? ""
+				: i + 1 == count ? " and "
+						 : ", ",
+				desc);
 	}
 	if (strcmp(verb, "complete") == 0)
 		reply(p, AGT_PLAN_CALLS, "I'll mark %s as done.", all);
@@ -1367,10 +1377,10 @@ static bool try_rename(struct planner *p)
 				break;
 			}
 		}
-	} else if ((n = agt_match(t, b, "change|update|edit|set|modify|fix the? title|name|text|"
-					"wording|description of|for|on"))) {
-		if (!agt_is(t, b + n - 1, "of|for|on") ||
-		    agt_is(t, b + n - 2, "description"))
+	} else if ((n = agt_match(t, b,
+				  "change|update|edit|set|modify|fix the? title|name|text|"
+				  "wording|description of|for|on"))) {
+		if (!agt_is(t, b + n - 1, "of|for|on") || agt_is(t, b + n - 2, "description"))
 			return false;
 		rb = b + n;
 		for (size_t i = rb + 1; i < p->e; i++)
@@ -1518,7 +1528,8 @@ static bool try_clear(struct planner *p)
 	struct agt_toks *t = &p->t;
 	size_t b = p->b, n, k;
 	const char *field = NULL, *what = NULL;
-	if ((n = agt_match(t, b, "remove|delete|drop|clear|cancel|unset|take off|away? the|its?"))) {
+	if ((n = agt_match(t, b,
+			   "remove|delete|drop|clear|cancel|unset|take off|away? the|its?"))) {
 		static const struct {
 			const char *words;
 			const char *field;
@@ -1568,8 +1579,9 @@ static bool try_note(struct planner *p)
 {
 	struct agt_toks *t = &p->t;
 	size_t b = p->b, n;
-	if (!(n = agt_match(t, b, "add|put|attach|write|set|change|update a|an|the? note|"
-				  "description|comment|details to|on|for|of")) ||
+	if (!(n = agt_match(t, b,
+			    "add|put|attach|write|set|change|update a|an|the? note|"
+			    "description|comment|details to|on|for|of")) ||
 	    !agt_is(t, b + n - 1, "to|on|for|of"))
 		return false;
 	size_t split = 0, after = 0;
@@ -1623,7 +1635,8 @@ static bool try_remind_existing(struct planner *p)
 	struct agt_duration d;
 	for (size_t i = rb + 1; i < p->e && i <= rb + SPLIT_WINDOW; i++) {
 		size_t m;
-		if ((m = agt_duration_read(t, i, &d)) && agt_is(t, i + m, "before|earlier|ahead|prior")) {
+		if ((m = agt_duration_read(t, i, &d)) &&
+		    agt_is(t, i + m, "before|earlier|ahead|prior")) {
 			k = i;
 			break;
 		}
@@ -1633,8 +1646,9 @@ static bool try_remind_existing(struct planner *p)
 		}
 	}
 	if (k >= p->e) {
-		reply(p, AGT_PLAN_QUESTION, "When should I remind you? For example \u201cremind me "
-					    "about 2 tomorrow at 9\u201d.");
+		reply(p, AGT_PLAN_QUESTION,
+		      "When should I remind you? For example \u201cremind me "
+		      "about 2 tomorrow at 9\u201d.");
 		return true;
 	}
 	agt_use(t, b, n);
@@ -1683,19 +1697,21 @@ static size_t mark_state_at(struct planner *p, size_t i, enum mark_state *st, co
 	size_t n = agt_match(t, i, "as|to|is|was");
 	size_t k;
 	if ((k = agt_match(t, i + n, "not|un? done|complete|completed|finished|checked")) >= 2 ||
-	    (k = agt_match(t, i + n, "incomplete|pending|undone|open|uncompleted|unfinished|"
-				     "todo|active|unchecked|outstanding")) ||
+	    (k = agt_match(t, i + n,
+			   "incomplete|pending|undone|open|uncompleted|unfinished|"
+			   "todo|active|unchecked|outstanding")) ||
 	    (k = agt_match(t, i + n, "to do")) == 2 || (k = agt_match(t, i + n, "to-do"))) {
 		*st = MARK_OPEN;
 		return n + k;
 	}
-	if ((k = agt_match(t, i + n, "done|complete|completed|finished|checked|closed|"
-				     "ticked|resolved|handled|sorted"))) {
+	if ((k = agt_match(t, i + n,
+			   "done|complete|completed|finished|checked|closed|"
+			   "ticked|resolved|handled|sorted"))) {
 		*st = MARK_DONE;
 		return n + k;
 	}
 	if ((k = agt_priority_read(t, i + n, prio)) ||
-	    (k = agt_match(t, i + n, "a|an? priority|urgent|important|critical|high|top")) ) {
+	    (k = agt_match(t, i + n, "a|an? priority|urgent|important|critical|high|top"))) {
 		if (!*prio || !k)
 			*prio = agt_is(t, i + n + k - 1, "low") ? "low" : "high";
 		*st = MARK_PRIORITY;
@@ -1763,8 +1779,9 @@ static bool try_suffix_state(struct planner *p)
 	struct agt_toks *t = &p->t;
 	size_t e = p->e;
 	/* "what have I completed?" asks, it does not tell. */
-	if (p->question || agt_is(t, p->b, "what|what's|whats|which|how|have|has|did|do|does|is|are|"
-					    "show|list|any|when|where|who"))
+	if (p->question || agt_is(t, p->b,
+				  "what|what's|whats|which|how|have|has|did|do|does|is|are|"
+				  "show|list|any|when|where|who"))
 		return false;
 	while (e > p->b && is_punct(p, e - 1))
 		e--;
@@ -1802,13 +1819,15 @@ static bool try_priority(struct planner *p)
 		prio = "high";
 	else if ((n = agt_match(t, b, "deprioritise|deprioritize|de-prioritise|de-prioritize")))
 		prio = "low";
-	else if ((n = agt_match(t, b, "raise|increase|bump|up|boost the? priority|importance of|on|"
-				      "for?")) >= 2 &&
+	else if ((n = agt_match(t, b,
+				"raise|increase|bump|up|boost the? priority|importance of|on|"
+				"for?")) >= 2 &&
 		 agt_is(t, b + n - 1 - (agt_is(t, b + n - 1, "of|on|for") ? 1 : 0),
 			"priority|importance"))
 		prio = "high";
-	else if ((n = agt_match(t, b, "lower|decrease|reduce|drop the? priority|importance of|on|"
-				      "for?")) >= 2 &&
+	else if ((n = agt_match(t, b,
+				"lower|decrease|reduce|drop the? priority|importance of|on|"
+				"for?")) >= 2 &&
 		 agt_is(t, b + n - 1 - (agt_is(t, b + n - 1, "of|on|for") ? 1 : 0),
 			"priority|importance"))
 		prio = "low";
@@ -1855,8 +1874,10 @@ static bool try_reschedule(struct planner *p)
 		size_t of = f ? agt_match(t, b + k + f, "of|for|on") : 0;
 		n = of ? k + f + of : 0;
 	}
-	if (!n && !(n = agt_match(t, b, "reschedule|re-schedule|move|postpone|push|defer|delay|"
-					"shift|bump|snooze")) &&
+	if (!n &&
+	    !(n = agt_match(t, b,
+			    "reschedule|re-schedule|move|postpone|push|defer|delay|"
+			    "shift|bump|snooze")) &&
 	    (n = agt_match(t, b, "put off")) != 2)
 		return false;
 	n += agt_match(t, b + n, "back");
@@ -1867,7 +1888,8 @@ static bool try_reschedule(struct planner *p)
 		struct agt_duration d;
 		if (agt_is(t, i, "by") && agt_duration_read(t, i + 1, &d)) {
 			reply(p, AGT_PLAN_UNKNOWN,
-			      "I cannot move a task by an amount yet; say the new date instead, e.g. "
+			      "I cannot move a task by an amount yet; say the new date instead, "
+			      "e.g. "
 			      "\u201cmove 2 to friday at 5pm\u201d.");
 			return true;
 		}
@@ -1923,14 +1945,16 @@ static void strip_courtesy(struct planner *p)
 	struct agt_toks *t = &p->t;
 	for (int rounds = 0; rounds < 8 && p->b < p->e; rounds++) {
 		size_t n;
-		if ((n = agt_match(t, p->b, "please|pls|plz|kindly|hey|ok|okay|so|also|then|oh|um|"
-					    "well|yes|yeah|alright|right|great|cool|and|now|hmm|"
-					    "thanks|ah|ehm|er|hi|hello|hiya")) ||
+		if ((n = agt_match(t, p->b,
+				   "please|pls|plz|kindly|hey|ok|okay|so|also|then|oh|um|"
+				   "well|yes|yeah|alright|right|great|cool|and|now|hmm|"
+				   "thanks|ah|ehm|er|hi|hello|hiya")) ||
 		    (n = agt_match(t, p->b, "can|could|would|will you please?")) >= 2 ||
 		    (n = agt_match(t, p->b, "i want|wanna to?")) >= 2 ||
 		    (n = agt_match(t, p->b, "i would like to?")) >= 3 ||
 		    (n = agt_match(t, p->b, "i'd|id like to?")) >= 2 ||
-		    (n = agt_match(t, p->b, "let's|lets")) || (n = agt_match(t, p->b, "let us")) == 2 ||
+		    (n = agt_match(t, p->b, "let's|lets")) ||
+		    (n = agt_match(t, p->b, "let us")) == 2 ||
 		    (n = agt_match(t, p->b, "help me")) == 2 ||
 		    (n = agt_match(t, p->b, "go ahead and")) == 3 || agt_is(t, p->b, ",|:|;|-")) {
 			if (!n)
@@ -1982,9 +2006,10 @@ static bool try_small_talk(struct planner *p)
 	size_t n = 0;
 	bool only = true;
 	for (size_t i = 0; i < t->n; i++)
-		if (!agt_is(t, i, "hi|hello|hey|hiya|yo|thanks|thank|you|thx|ty|cheers|great|ok|"
-				  "okay|cool|good|morning|evening|afternoon|there|!|.|,|?|bye|"
-				  "goodbye|nice|awesome|perfect") &&
+		if (!agt_is(t, i,
+			    "hi|hello|hey|hiya|yo|thanks|thank|you|thx|ty|cheers|great|ok|"
+			    "okay|cool|good|morning|evening|afternoon|there|!|.|,|?|bye|"
+			    "goodbye|nice|awesome|perfect") &&
 		    t->v[i].kind != AGT_TOK_BANGS) {
 			only = false;
 			break;
@@ -2046,8 +2071,7 @@ static void plan_message(struct planner *p)
 	if ((n = agt_match(t, p->b, "i|we need|have|must|should|gotta|got to?")) >= 2 ||
 	    (n = agt_match(t, p->b, "need|have|got to")) == 2) {
 		if (agt_is(t, p->b + n - 1, "to|must|gotta|should") ||
-		    agt_is(t, p->b + n - 1, "need"))
-		{
+		    agt_is(t, p->b + n - 1, "need")) {
 			agt_use(t, p->b, n);
 			plan_add(p, p->b + n, false);
 			return;
@@ -2063,12 +2087,14 @@ static void plan_message(struct planner *p)
 		size_t k = n + agt_match(t, p->b + n, "down|in|up");
 		k += agt_match(t, p->b + k, "a|an|another|one|the");
 		k += agt_match(t, p->b + k, "new");
-		size_t noun = agt_match(t, p->b + k, "task|todo|to-do|item|entry|reminder|note|"
-						     "tasks|todos|reminder");
+		size_t noun = agt_match(t, p->b + k,
+					"task|todo|to-do|item|entry|reminder|note|"
+					"tasks|todos|reminder");
 		bool reminder = noun && agt_is(t, p->b + k, "reminder");
 		k += noun;
 		if (noun) {
-			size_t f = agt_match(t, p->b + k, "called|named|titled|saying|:|to|for|about");
+			size_t f =
+				agt_match(t, p->b + k, "called|named|titled|saying|:|to|for|about");
 			if (!f && (f = agt_match(t, p->b + k, "that|which says")) != 2)
 				f = 0;
 			k += f;
@@ -2126,15 +2152,17 @@ static void plan_message(struct planner *p)
 			return;
 		}
 	}
-	if (starts(p, "reopen|re-open|uncomplete|un-complete|unfinish|uncheck|untick|unmark|"
-		      "restore|undo|revive|resurrect",
+	if (starts(p,
+		   "reopen|re-open|uncomplete|un-complete|unfinish|uncheck|untick|unmark|"
+		   "restore|undo|revive|resurrect",
 		   &n)) {
 		agt_use(t, p->b, n);
 		plan_act(p, "reopen_task", p->b + n, p->e, false);
 		return;
 	}
-	if (starts(p, "delete|remove|cancel|drop|trash|erase|discard|scrap|kill|nuke|bin|"
-		      "forget|ditch|clear",
+	if (starts(p,
+		   "delete|remove|cancel|drop|trash|erase|discard|scrap|kill|nuke|bin|"
+		   "forget|ditch|clear",
 		   &n) ||
 	    starts(p, "get rid of", &n) || starts(p, "throw away|out", &n)) {
 		if (agt_is(t, p->b + n, "about"))
@@ -2143,14 +2171,17 @@ static void plan_message(struct planner *p)
 		bool series = false;
 		size_t e = p->e;
 		for (size_t i = p->b + n; i < e; i++) {
-			size_t k = agt_match(t, i, "and|, all? its|the? future? occurrences|"
-						   "repeats|series|instances|recurrences|copies");
+			size_t k = agt_match(t, i,
+					     "and|, all? its|the? future? occurrences|"
+					     "repeats|series|instances|recurrences|copies");
 			size_t k2 = agt_match(t, i, "permanently|forever|completely");
 			if (!k2 && (k2 = agt_match(t, i, "for good")) != 2)
 				k2 = 0;
 			size_t k3 = agt_match(t, i, "and the|its whole|entire series");
-			if ((k >= 2 && agt_is(t, i + k - 1, "occurrences|repeats|series|instances|"
-								 "recurrences|copies") &&
+			if ((k >= 2 &&
+			     agt_is(t, i + k - 1,
+				    "occurrences|repeats|series|instances|"
+				    "recurrences|copies") &&
 			     i + k == e) ||
 			    (k3 >= 3 && i + k3 == e)) {
 				agt_use(t, i, e - i);
@@ -2180,16 +2211,18 @@ not_act:
 		plan_list(p, p->b + n, true, false);
 		return;
 	}
-	if (starts(p, "show|list|display|view|see|open|get|give|tell|read|print|fetch|what|"
-		      "what's|whats|which|how|any|anything|do|does|have|is|are|my|tasks|todos|"
-		      "agenda|overdue|pending|upcoming|todo|to-do|everything|all|completed",
+	if (starts(p,
+		   "show|list|display|view|see|open|get|give|tell|read|print|fetch|what|"
+		   "what's|whats|which|how|any|anything|do|does|have|is|are|my|tasks|todos|"
+		   "agenda|overdue|pending|upcoming|todo|to-do|everything|all|completed",
 		   &n)) {
 		bool show = agt_is(t, p->b, "show|view|open|display|get|see|read|print");
 		if (agt_is(t, p->b, "show|give|tell|get|list|display|read") &&
 		    agt_is(t, p->b + 1, "me|us"))
 			n++;
-		if (!agt_is(t, p->b, "my|tasks|todos|agenda|overdue|pending|upcoming|todo|to-do|"
-				     "everything|all|completed"))
+		if (!agt_is(t, p->b,
+			    "my|tasks|todos|agenda|overdue|pending|upcoming|todo|to-do|"
+			    "everything|all|completed"))
 			agt_use(t, p->b, n);
 		plan_list(p, p->b, false, show);
 		return;

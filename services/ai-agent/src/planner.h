@@ -51,8 +51,8 @@ enum agt_plan_kind {
 };
 
 struct agt_call {
-	const char *tool;   /* a catalogue tool name (static) */
-	cJSON *arguments;   /* owned by the plan; checked with agt_tool_check_args */
+	const char *tool; /* a catalogue tool name (static) */
+	cJSON *arguments; /* owned by the plan; checked with agt_tool_check_args */
 };
 
 struct agt_plan {

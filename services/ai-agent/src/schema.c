@@ -222,7 +222,8 @@ static enum svc_result check_object(const cJSON *schema, const cJSON *v, struct 
 	const cJSON *m;
 	cJSON_ArrayForEach(m, v)
 	{
-		const cJSON *sub = props ? cJSON_GetObjectItemCaseSensitive(props, m->string) : NULL;
+		const cJSON *sub =
+			props ? cJSON_GetObjectItemCaseSensitive(props, m->string) : NULL;
 		if (!sub && cJSON_IsFalse(extra)) {
 			size_t mark = path_key(p, m->string);
 			enum svc_result rc = fail(err, p, "is not a known field");

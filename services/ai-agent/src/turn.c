@@ -25,22 +25,22 @@ struct agt_turn {
 	long long wait_until;
 	int attempts; /* of the current request */
 	int requests;
-	int steps;    /* tool calls the model asked for */
-	bool final;   /* the step limit is reached: words only */
-	char *body;   /* the request being sent */
+	int steps;  /* tool calls the model asked for */
+	bool final; /* the step limit is reached: words only */
+	char *body; /* the request being sent */
 	struct agt_llm_reply reply;
 	size_t next_call; /* in reply.calls */
 	const struct agt_tool *tool;
-	cJSON *args;      /* of the call running */
-	cJSON *calls;     /* as the chat API lists them */
+	cJSON *args;  /* of the call running */
+	cJSON *calls; /* as the chat API lists them */
 	bool tasks_changed;
 	bool failed;
 	char *answer;
 };
 
 struct agt_turn *agt_turn_new(const struct agt_llm_settings *s,
-			      const struct agt_turn_limits *limits,
-			      const struct agt_catalogue *cat, const struct agt_plan_context *ctx,
+			      const struct agt_turn_limits *limits, const struct agt_catalogue *cat,
+			      const struct agt_plan_context *ctx,
 			      const struct agt_history_msg *history, size_t n, const char *message,
 			      long long start_ms)
 {
@@ -94,7 +94,8 @@ static void fail(struct agt_turn *t, const char *why)
 	cJSON_ArrayForEach(c, t->calls)
 	{
 		if (cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(c, "error")))
-			o = agt_appendf(text, sizeof text, o, "%s%s", ran++ ? ", " : " Already done: ",
+			o = agt_appendf(text, sizeof text, o, "%s%s",
+					ran++ ? ", " : " Already done: ",
 					cJSON_GetObjectItemCaseSensitive(c, "name")->valuestring);
 	}
 	if (ran)
@@ -245,15 +246,12 @@ oom:
 	fail(t, "I ran out of memory while working on that.");
 }
 
-enum agt_turn_step agt_turn_next(struct agt_turn *t, long long now_ms,
-				 struct agt_turn_action *a)
+enum agt_turn_step agt_turn_next(struct agt_turn *t, long long now_ms, struct agt_turn_action *a)
 {
 	memset(a, 0, sizeof *a);
 	for (;;) {
 		switch (t->state) {
-		case S_DONE:
-			a->step = AGT_TURN_DONE;
-			return a->step;
+		case S_DONE: a->step = AGT_TURN_DONE; return a->step;
 		case S_WAIT:
 			if (now_ms < t->wait_until) {
 				a->step = AGT_TURN_WAIT;
@@ -265,7 +263,8 @@ enum agt_turn_step agt_turn_next(struct agt_turn *t, long long now_ms,
 		case S_SEND: {
 			long left = (long)(t->deadline - now_ms);
 			if (left < MIN_ATTEMPT_MS) {
-				fail(t, "The language model did not finish in time. Please try again.");
+				fail(t, "The language model did not finish in time. Please try "
+					"again.");
 				continue;
 			}
 			free(t->body);
@@ -280,8 +279,9 @@ enum agt_turn_step agt_turn_next(struct agt_turn *t, long long now_ms,
 			a->step = AGT_TURN_SEND;
 			a->body = t->body;
 			a->len = strlen(t->body);
-			a->timeout_ms = left < t->limits.attempt_timeout_ms ? left
-									    : t->limits.attempt_timeout_ms;
+			a->timeout_ms = left < t->limits.attempt_timeout_ms
+						? left
+						: t->limits.attempt_timeout_ms;
 			return a->step;
 		}
 		case S_CALLS:

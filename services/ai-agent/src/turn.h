@@ -32,7 +32,7 @@ struct agt_turn_limits {
 	long attempt_timeout_ms; /* one request to the model */
 	long backoff_ms;         /* the first retry's wait; doubles */
 	long backoff_max_ms;
-	int max_attempts;        /* per request, the first included */
+	int max_attempts; /* per request, the first included */
 };
 
 /* What the provider answered to one request. */
@@ -41,7 +41,7 @@ struct agt_http_answer {
 	enum svc_result error; /* with status 0: SVC_ETIMEOUT, SVC_EUNAVAIL */
 	char *body;            /* malloc'd or NULL; the driver frees it */
 	size_t len;
-	long retry_after_ms;   /* -1 when none (see agt_retry_after_ms) */
+	long retry_after_ms; /* -1 when none (see agt_retry_after_ms) */
 };
 
 enum agt_turn_step { AGT_TURN_SEND, AGT_TURN_WAIT, AGT_TURN_CALL, AGT_TURN_DONE };
@@ -50,8 +50,8 @@ struct agt_turn_action {
 	enum agt_turn_step step;
 	const char *body; /* SEND: the request body, borrowed until the answer */
 	size_t len;
-	long timeout_ms;  /* SEND */
-	long wait_ms;     /* WAIT: then call agt_turn_next again */
+	long timeout_ms;             /* SEND */
+	long wait_ms;                /* WAIT: then call agt_turn_next again */
 	const struct agt_tool *tool; /* CALL: borrowed until agt_turn_result */
 	const cJSON *args;
 };
@@ -62,15 +62,14 @@ struct agt_turn;
  * monotonic clock's now, the same clock as every later now_ms. NULL on
  * OOM or an unknown zone. */
 struct agt_turn *agt_turn_new(const struct agt_llm_settings *s,
-			      const struct agt_turn_limits *limits,
-			      const struct agt_catalogue *cat, const struct agt_plan_context *ctx,
+			      const struct agt_turn_limits *limits, const struct agt_catalogue *cat,
+			      const struct agt_plan_context *ctx,
 			      const struct agt_history_msg *history, size_t n, const char *message,
 			      long long start_ms);
 void agt_turn_free(struct agt_turn *t);
 
 /* What to do next; fills *a. */
-enum agt_turn_step agt_turn_next(struct agt_turn *t, long long now_ms,
-				 struct agt_turn_action *a);
+enum agt_turn_step agt_turn_next(struct agt_turn *t, long long now_ms, struct agt_turn_action *a);
 /* After SEND: what came back (ans->body is only read). */
 void agt_turn_answer(struct agt_turn *t, const struct agt_http_answer *ans, long long now_ms);
 /* After CALL: the executor's outcome; takes ownership of result. */

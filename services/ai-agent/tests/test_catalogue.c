@@ -34,8 +34,8 @@ static void builtin_has_the_agreed_tools(void **state)
 	(void)state;
 	const struct agt_catalogue *cat = agt_catalogue_builtin();
 	assert_non_null(cat);
-	const char *names[] = {"add_task",      "list_tasks",    "update_task", "delete_task",
-			       "complete_task", "reopen_task",   "search_tasks"};
+	const char *names[] = {"add_task",      "list_tasks",  "update_task", "delete_task",
+			       "complete_task", "reopen_task", "search_tasks"};
 	assert_int_equal(agt_catalogue_count(cat), 7);
 	for (size_t i = 0; i < 7; i++) {
 		const struct agt_tool *t = tool(names[i]);
@@ -87,8 +87,8 @@ static void add_task_takes_exactly_the_create_fields(void **state)
 	char names[32][64];
 	size_t n = openapi_create_fields(names, 32);
 	assert_int_equal(n, 10);
-	const cJSON *props = cJSON_GetObjectItemCaseSensitive(tool("add_task")->arguments,
-							      "properties");
+	const cJSON *props =
+		cJSON_GetObjectItemCaseSensitive(tool("add_task")->arguments, "properties");
 	assert_int_equal(cJSON_GetArraySize(props), (int)n);
 	for (size_t i = 0; i < n; i++)
 		if (!cJSON_GetObjectItemCaseSensitive(props, names[i]))
@@ -131,7 +131,8 @@ static void arguments(void **state)
 	      "remind_before_minutes");
 	check("list_tasks", "{}", NULL);
 	check("list_tasks",
-	      "{\"status\":\"pending\",\"tag\":[\"home\"],\"due_before\":\"2026-03-09T00:00:00-04:00\","
+	      "{\"status\":\"pending\",\"tag\":[\"home\"],\"due_before\":\"2026-03-09T00:00:00-04:"
+	      "00\","
 	      "\"sort\":\"due_at\",\"limit\":20}",
 	      NULL);
 	check("list_tasks", "{\"limit\":0}", "limit");
@@ -227,16 +228,21 @@ static void bad_documents(void **state)
 	const char *bad[] = {
 		"{}",
 		"{\"tools\":[{\"name\":\"x\",\"description\":\"d\",\"annotations\":{},"
-		"\"arguments\":{\"$ref\":\"#/definitions/Nope\"},\"result\":{\"type\":\"object\"}}]}",
-		"{\"definitions\":{\"A\":{\"$ref\":\"#/definitions/A\"}},\"tools\":[{\"name\":\"x\","
-		"\"description\":\"d\",\"annotations\":{},\"arguments\":{\"$ref\":\"#/definitions/A\"},"
+		"\"arguments\":{\"$ref\":\"#/definitions/"
+		"Nope\"},\"result\":{\"type\":\"object\"}}]}",
+		"{\"definitions\":{\"A\":{\"$ref\":\"#/definitions/"
+		"A\"}},\"tools\":[{\"name\":\"x\","
+		"\"description\":\"d\",\"annotations\":{},\"arguments\":{\"$ref\":\"#/definitions/"
+		"A\"},"
 		"\"result\":{\"type\":\"object\"}}]}",
 		"{\"tools\":[{\"name\":\"x\",\"description\":\"d\",\"annotations\":{},"
-		"\"arguments\":{\"type\":\"object\",\"anyOf\":[]},\"result\":{\"type\":\"object\"}}]}",
+		"\"arguments\":{\"type\":\"object\",\"anyOf\":[]},\"result\":{\"type\":\"object\"}}"
+		"]}",
 		"{\"tools\":[{\"name\":\"x\",\"description\":\"d\",\"annotations\":{},"
 		"\"arguments\":{\"type\":\"string\"},\"result\":{\"type\":\"object\"}}]}",
 		"{\"tools\":[{\"name\":\"x\",\"description\":\"d\",\"annotations\":{},"
-		"\"arguments\":{\"type\":\"object\"},\"result\":{\"type\":\"object\"}},{\"name\":\"x\","
+		"\"arguments\":{\"type\":\"object\"},\"result\":{\"type\":\"object\"}},{\"name\":"
+		"\"x\","
 		"\"description\":\"d\",\"annotations\":{},\"arguments\":{\"type\":\"object\"},"
 		"\"result\":{\"type\":\"object\"}}]}",
 		NULL,

@@ -48,7 +48,8 @@ static void chat_bodies(void **state)
 	chat_ok("{\"conversation_id\":\"0b7c6f5e-2d1a-4c3b-9a8f-1e2d3c4b5a69\",\"message\":\"hi\","
 		"\"time_zone\":\"Europe/Berlin\"}",
 		"hi", "0b7c6f5e-2d1a-4c3b-9a8f-1e2d3c4b5a69", "Europe/Berlin");
-	chat_ok("{\"conversation_id\":null,\"message\":\"hi\",\"time_zone\":null}", "hi", NULL, NULL);
+	chat_ok("{\"conversation_id\":null,\"message\":\"hi\",\"time_zone\":null}", "hi", NULL,
+		NULL);
 	chat_bad("{}", "message");
 	chat_bad("{\"message\":\"\"}", "message");
 	chat_bad("{\"message\":\"   \"}", "message");

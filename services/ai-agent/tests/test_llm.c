@@ -20,7 +20,7 @@
 #define NOW_S 1772739000LL /* 2026-03-05T19:30:00Z */
 #define ID1 "11111111-1111-4111-8111-111111111111"
 #define TASK                                                                                       \
-	"{\"id\":\"" ID1 "\",\"user_id\":\"u\",\"title\":\"Buy milk\",\"description\":\"\","      \
+	"{\"id\":\"" ID1 "\",\"user_id\":\"u\",\"title\":\"Buy milk\",\"description\":\"\","       \
 	"\"status\":\"pending\",\"priority\":\"medium\",\"tags\":[],\"due_at\":null,"              \
 	"\"remind_at\":null,\"remind_before_minutes\":null,\"rrule\":null,\"series_id\":null,"     \
 	"\"occurrence_at\":null,\"recur_from\":\"due\",\"time_zone\":\"UTC\",\"created_at\":"      \
@@ -30,14 +30,20 @@
 static const struct agt_task_ref listed[] = {{ID1, "Buy milk"}};
 static const struct agt_llm_settings settings = {
 	.model = "test-model", .temperature = -1, .history_max = 4, .history_chars = 100};
-static const struct agt_turn_limits limits = {
-	.max_steps = 8, .budget_ms = 30000, .attempt_timeout_ms = 10000,
-	.backoff_ms = 500, .backoff_max_ms = 4000, .max_attempts = 4};
+static const struct agt_turn_limits limits = {.max_steps = 8,
+					      .budget_ms = 30000,
+					      .attempt_timeout_ms = 10000,
+					      .backoff_ms = 500,
+					      .backoff_max_ms = 4000,
+					      .max_attempts = 4};
 
 static struct agt_plan_context context(void)
 {
-	struct agt_plan_context c = {.now = NOW_S, .time_zone = "America/New_York",
-				     .listed = listed, .n_listed = 1, .last = &listed[0]};
+	struct agt_plan_context c = {.now = NOW_S,
+				     .time_zone = "America/New_York",
+				     .listed = listed,
+				     .n_listed = 1,
+				     .last = &listed[0]};
 	return c;
 }
 
@@ -48,7 +54,8 @@ static char *completion(const char *content, const char *calls)
 	char buf[8192];
 	snprintf(buf, sizeof buf,
 		 "{\"id\":\"x\",\"object\":\"chat.completion\",\"choices\":[{\"index\":0,"
-		 "\"message\":{\"role\":\"assistant\",\"content\":%s%s%s},\"finish_reason\":\"%s\"}]}",
+		 "\"message\":{\"role\":\"assistant\",\"content\":%s%s%s},\"finish_reason\":\"%s\"}"
+		 "]}",
 		 content ? content : "null", calls ? ",\"tool_calls\":" : "", calls ? calls : "",
 		 calls ? "tool_calls" : "stop");
 	return strdup(buf);
@@ -140,7 +147,8 @@ static void replies(void **state)
 	agt_llm_reply_cleanup(&r);
 	free(b);
 
-	const char *bad[] = {"not json", "{}", "{\"choices\":[]}", "{\"choices\":[{\"message\":7}]}",
+	const char *bad[] = {"not json", "{}", "{\"choices\":[]}",
+			     "{\"choices\":[{\"message\":7}]}",
 			     "{\"choices\":[{\"message\":{\"tool_calls\":[5]}}]}"};
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
 		assert_int_equal(agt_llm_reply_parse(bad[i], strlen(bad[i]), &r, &err),
@@ -154,7 +162,8 @@ static void call_checks(void **state)
 {
 	(void)state;
 	const struct agt_catalogue *cat = agt_catalogue_builtin();
-	struct agt_llm_tool_call call = {.id = "c", .name = "add_task", .arguments = "{\"title\":\"x\"}"};
+	struct agt_llm_tool_call call = {
+		.id = "c", .name = "add_task", .arguments = "{\"title\":\"x\"}"};
 	const struct agt_tool *tool;
 	cJSON *args;
 	struct svc_err err = {0};
@@ -196,13 +205,13 @@ static void retry_after(void **state)
 struct script {
 	struct agt_http_answer answers[16];
 	size_t n, next;
-	char *sent[16];      /* the bodies it got */
+	char *sent[16]; /* the bodies it got */
 	long timeouts[16];
-	long long now;       /* the fake monotonic clock, ms */
+	long long now; /* the fake monotonic clock, ms */
 	long slept;
 	int executed;
 	char executed_names[256];
-	bool fail_tasks;     /* the executor answers "not found" */
+	bool fail_tasks; /* the executor answers "not found" */
 };
 
 static enum svc_result post(void *ctx, const char *body, size_t len, long timeout_ms,
@@ -242,7 +251,8 @@ static enum svc_result execute(void *ctx, const struct agt_tool *tool, const cJS
 	size_t o = strlen(s->executed_names);
 	snprintf(s->executed_names + o, sizeof s->executed_names - o, "%s ", tool->name);
 	if (s->fail_tasks)
-		return svc_err_set(err, SVC_ENOTFOUND, "title", "No task is called \u201cgym\u201d.");
+		return svc_err_set(err, SVC_ENOTFOUND, "title",
+				   "No task is called \u201cgym\u201d.");
 	*result = agt_test_json(tool->read_only ? "{\"items\":[" TASK "],\"next_cursor\":null}"
 						: "{\"task\":" TASK "}");
 	return SVC_OK;
@@ -279,7 +289,7 @@ static void script_free(struct script *s)
 }
 
 #define ADD_CALL                                                                                   \
-	"[{\"id\":\"c1\",\"type\":\"function\",\"function\":{\"name\":\"add_task\","             \
+	"[{\"id\":\"c1\",\"type\":\"function\",\"function\":{\"name\":\"add_task\","               \
 	"\"arguments\":\"{\\\"title\\\":\\\"Buy milk\\\"}\"}}]"
 
 static void turn_with_a_tool(void **state)
@@ -290,7 +300,8 @@ static void turn_with_a_tool(void **state)
 	answer(&s, 200, completion("\"Added \\u201cBuy milk\\u201d.\"", NULL), -1);
 	struct agt_turn *t = play(&s, "add buy milk");
 	assert_false(agt_turn_failed(t));
-	assert_string_equal(agt_turn_reply(t), "Added \u201c" "Buy milk\u201d.");
+	assert_string_equal(agt_turn_reply(t), "Added \u201c"
+					       "Buy milk\u201d.");
 	assert_true(agt_turn_tasks_changed(t));
 	assert_int_equal(s.executed, 1);
 	const cJSON *calls = agt_turn_calls(t);
@@ -344,12 +355,15 @@ static void bad_calls_are_not_run(void **state)
 	cJSON *second = agt_test_json(s.sent[1]);
 	const cJSON *msgs = cJSON_GetObjectItem(second, "messages");
 	int n = cJSON_GetArraySize(msgs);
-	assert_non_null(strstr(cJSON_GetObjectItem(cJSON_GetArrayItem(msgs, n - 3), "content")->valuestring,
-			       "not a JSON object"));
-	assert_non_null(strstr(cJSON_GetObjectItem(cJSON_GetArrayItem(msgs, n - 2), "content")->valuestring,
-			       "no tool named"));
-	assert_non_null(strstr(cJSON_GetObjectItem(cJSON_GetArrayItem(msgs, n - 1), "content")->valuestring,
-			       "task_id must be a string"));
+	assert_non_null(
+		strstr(cJSON_GetObjectItem(cJSON_GetArrayItem(msgs, n - 3), "content")->valuestring,
+		       "not a JSON object"));
+	assert_non_null(
+		strstr(cJSON_GetObjectItem(cJSON_GetArrayItem(msgs, n - 2), "content")->valuestring,
+		       "no tool named"));
+	assert_non_null(
+		strstr(cJSON_GetObjectItem(cJSON_GetArrayItem(msgs, n - 1), "content")->valuestring,
+		       "task_id must be a string"));
 	cJSON_Delete(second);
 	assert_string_equal(agt_turn_reply(t), "Sorry, I could not do that.");
 	agt_turn_free(t);
@@ -361,8 +375,9 @@ static void tool_errors_go_to_the_model(void **state)
 	(void)state;
 	struct script s = {.now = 1000, .fail_tasks = true};
 	answer(&s, 200,
-	       completion(NULL, "[{\"id\":\"a\",\"type\":\"function\",\"function\":{\"name\":"
-				"\"complete_task\",\"arguments\":\"{\\\"title\\\":\\\"gym\\\"}\"}}]"),
+	       completion(NULL,
+			  "[{\"id\":\"a\",\"type\":\"function\",\"function\":{\"name\":"
+			  "\"complete_task\",\"arguments\":\"{\\\"title\\\":\\\"gym\\\"}\"}}]"),
 	       -1);
 	answer(&s, 200, completion("\"There is no task called gym.\"", NULL), -1);
 	struct agt_turn *t = play(&s, "complete gym");
@@ -413,7 +428,8 @@ static void gives_up_with_a_clear_error(void **state)
 	/* Credentials refused: no retry, and nothing of the provider's answer
 	 * (which may echo the key) reaches the user. */
 	struct script s2 = {.now = 1000};
-	answer(&s2, 401, strdup("{\"error\":{\"message\":\"Incorrect API key sk-secret-key\"}}"), -1);
+	answer(&s2, 401, strdup("{\"error\":{\"message\":\"Incorrect API key sk-secret-key\"}}"),
+	       -1);
 	t = play(&s2, "hi");
 	assert_true(agt_turn_failed(t));
 	assert_int_equal(agt_turn_requests(t), 1);

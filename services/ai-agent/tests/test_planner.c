@@ -755,6 +755,13 @@ static void replies(void **state)
 	assert_int_equal(plan.kind, AGT_PLAN_QUESTION);
 	assert_non_null(strstr(plan.reply, "has 6 tasks"));
 	agt_plan_cleanup(&plan);
+	assert_int_equal(agt_plan_make("what's due this week?", &ctx, &plan, &err), SVC_OK);
+	assert_string_equal(plan.reply, "I'll list your pending tasks due this week, soonest due "
+					"first.");
+	agt_plan_cleanup(&plan);
+	assert_int_equal(agt_plan_make("delete the groceries task", &ctx, &plan, &err), SVC_OK);
+	assert_string_equal(plan.reply, "I'll delete the task \u201cgroceries\u201d.");
+	agt_plan_cleanup(&plan);
 }
 
 int main(void)

@@ -47,17 +47,17 @@ static void expect(const char *schema, const char *value, const char *want_field
 }
 
 #define TASKISH                                                                                    \
-	"{\"type\":\"object\",\"required\":[\"title\"],\"additionalProperties\":false,"           \
-	"\"properties\":{\"title\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":5},"        \
-	"\"priority\":{\"type\":\"string\",\"enum\":[\"high\",\"medium\",\"low\"]},"              \
-	"\"due_at\":{\"type\":[\"string\",\"null\"],\"format\":\"date-time\"},"                   \
-	"\"id\":{\"type\":\"string\",\"format\":\"uuid\"},"                                       \
-	"\"mins\":{\"type\":[\"integer\",\"null\"],\"minimum\":0,\"maximum\":60},"                \
-	"\"done\":{\"type\":\"boolean\"},"                                                        \
-	"\"tags\":{\"type\":\"array\",\"maxItems\":2,\"items\":{\"type\":\"string\","             \
-	"\"minLength\":1}},"                                                                      \
-	"\"from\":{\"type\":[\"string\",\"null\"],\"enum\":[\"due\",\"completion\",null]},"       \
-	"\"changes\":{\"type\":\"object\",\"additionalProperties\":false,\"properties\":{"        \
+	"{\"type\":\"object\",\"required\":[\"title\"],\"additionalProperties\":false,"            \
+	"\"properties\":{\"title\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":5},"         \
+	"\"priority\":{\"type\":\"string\",\"enum\":[\"high\",\"medium\",\"low\"]},"               \
+	"\"due_at\":{\"type\":[\"string\",\"null\"],\"format\":\"date-time\"},"                    \
+	"\"id\":{\"type\":\"string\",\"format\":\"uuid\"},"                                        \
+	"\"mins\":{\"type\":[\"integer\",\"null\"],\"minimum\":0,\"maximum\":60},"                 \
+	"\"done\":{\"type\":\"boolean\"},"                                                         \
+	"\"tags\":{\"type\":\"array\",\"maxItems\":2,\"items\":{\"type\":\"string\","              \
+	"\"minLength\":1}},"                                                                       \
+	"\"from\":{\"type\":[\"string\",\"null\"],\"enum\":[\"due\",\"completion\",null]},"        \
+	"\"changes\":{\"type\":\"object\",\"additionalProperties\":false,\"properties\":{"         \
 	"\"when\":{\"type\":\"string\",\"format\":\"date-time\"}}}}}"
 
 static void accepts(void **state)
@@ -66,7 +66,8 @@ static void accepts(void **state)
 	expect(TASKISH, "{\"title\":\"abc\"}", NULL, NULL);
 	expect(TASKISH,
 	       "{\"title\":\"ab\",\"priority\":\"low\",\"due_at\":null,\"mins\":60,\"done\":true,"
-	       "\"tags\":[\"x\",\"y\"],\"from\":null,\"id\":\"0b7c6f5e-2d1a-4c3b-9a8f-1e2d3c4b5a69\"}",
+	       "\"tags\":[\"x\",\"y\"],\"from\":null,\"id\":\"0b7c6f5e-2d1a-4c3b-9a8f-"
+	       "1e2d3c4b5a69\"}",
 	       NULL, NULL);
 	expect(TASKISH, "{\"title\":\"a\",\"due_at\":\"2026-03-10T10:00:00-04:00\",\"mins\":0}",
 	       NULL, NULL);
@@ -84,8 +85,8 @@ static void refuses_naming_the_field(void **state)
 	expect(TASKISH, "[]", "", "the value must be an object");
 	expect(TASKISH, "{\"title\":\"\"}", "title", "title must not be empty");
 	expect(TASKISH, "{\"title\":\"abcdef\"}", "title", "at most 5 characters");
-	expect(TASKISH, "{\"title\":\"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\"}",
-	       "title", "at most 5 characters");
+	expect(TASKISH, "{\"title\":\"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\"}", "title",
+	       "at most 5 characters");
 	expect(TASKISH, "{\"title\":7}", "title", "title must be a string");
 	expect(TASKISH, "{\"title\":\"a\",\"color\":\"red\"}", "color", "not a known field");
 	expect(TASKISH, "{\"title\":\"a\",\"priority\":\"urgent\"}", "priority",
@@ -93,8 +94,7 @@ static void refuses_naming_the_field(void **state)
 	expect(TASKISH, "{\"title\":\"a\",\"due_at\":\"tomorrow\"}", "due_at", "RFC 3339");
 	expect(TASKISH, "{\"title\":\"a\",\"due_at\":\"2026-03-10T10:00:00\"}", "due_at",
 	       "with an offset");
-	expect(TASKISH, "{\"title\":\"a\",\"due_at\":5}", "due_at",
-	       "must be a string or null");
+	expect(TASKISH, "{\"title\":\"a\",\"due_at\":5}", "due_at", "must be a string or null");
 	expect(TASKISH, "{\"title\":\"a\",\"id\":\"42\"}", "id", "must be a UUID");
 	expect(TASKISH, "{\"title\":\"a\",\"mins\":61}", "mins", "at most 60");
 	expect(TASKISH, "{\"title\":\"a\",\"mins\":-1}", "mins", "at least 0");

@@ -21,9 +21,8 @@ static long long at(const char *s)
 static void expect_local(const char *zone, const char *civil, const char *want)
 {
 	struct agt_civil c = {0};
-	assert_int_equal(sscanf(civil, "%d-%d-%dT%d:%d", &c.year, &c.month, &c.day, &c.hour,
-				&c.minute),
-			 5);
+	assert_int_equal(
+		sscanf(civil, "%d-%d-%dT%d:%d", &c.year, &c.month, &c.day, &c.hour, &c.minute), 5);
 	long long t = 0;
 	assert_int_equal(agt_instant(zone, &c, &t), SVC_OK);
 	char got[32];
@@ -97,8 +96,8 @@ static void tokens(void **state)
 	struct agt_toks t;
 	const char *text = "Add \u201cPay rent\u201d tomorrow, 5pm!! #Home (p1) don\u2019t";
 	assert_int_equal(agt_lex(text, &t), SVC_OK);
-	const char *want[] = {"add", "", "tomorrow", ",", "5pm", "!!", "home", "(", "p1", ")",
-			      "don't"};
+	const char *want[] = {"add",  "",  "tomorrow", ",", "5pm",  "!!",
+			      "home", "(", "p1",       ")", "don't"};
 	enum agt_tok_kind kinds[] = {AGT_TOK_WORD, AGT_TOK_QUOTE, AGT_TOK_WORD, AGT_TOK_PUNCT,
 				     AGT_TOK_NUM,  AGT_TOK_BANGS, AGT_TOK_HASH, AGT_TOK_PUNCT,
 				     AGT_TOK_WORD, AGT_TOK_PUNCT, AGT_TOK_WORD};
