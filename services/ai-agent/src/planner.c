@@ -9,6 +9,7 @@
 #include "catalogue.h"
 #include "lex.h"
 #include "phrase.h"
+#include "reply.h"
 #include "svc/json.h"
 #include "svc/text.h"
 #include "svc/util.h"
@@ -561,73 +562,6 @@ static bool add_time(struct planner *p, cJSON *obj, const char *name, long long 
 	return true;
 }
 
-/* A sentence part for the fields set in obj (a new task or changes):
- * ", due ..., high priority, with a reminder ...". */
-static void describe_fields(struct planner *p, const cJSON *obj, const struct values *v, char *out,
-			    size_t n)
-{
-	size_t o = 0;
-	out[0] = '\0';
-#define PUT(...) (o = agt_appendf(out, n, o, __VA_ARGS__))
-	const cJSON *x;
-	long long t;
-	char when[96];
-	if ((x = cJSON_GetObjectItemCaseSensitive(obj, "due_at"))) {
-		if (cJSON_IsString(x) && svc_time_parse_rfc3339(x->valuestring, &t) == 0) {
-			agt_when_words(t, &p->now, true, when, sizeof when);
-			PUT(", due %s", when);
-		} else {
-			PUT(", with no due date");
-		}
-	}
-	if ((x = cJSON_GetObjectItemCaseSensitive(obj, "rrule"))) {
-		if (cJSON_IsString(x) && v && v->has_recur) {
-			char words[160];
-			agt_recur_words(&v->recur, words, sizeof words);
-			PUT(", repeating %s", words);
-		} else {
-			PUT(", not repeating");
-		}
-	}
-	if ((x = cJSON_GetObjectItemCaseSensitive(obj, "priority")))
-		PUT(", %s priority", x->valuestring);
-	if ((x = cJSON_GetObjectItemCaseSensitive(obj, "tags")) && cJSON_GetArraySize(x)) {
-		PUT(", tagged");
-		const cJSON *tag;
-		cJSON_ArrayForEach(tag, x) PUT(" #%s", tag->valuestring);
-	}
-	if ((x = cJSON_GetObjectItemCaseSensitive(obj, "remind_before_minutes"))) {
-		if (!cJSON_IsNumber(x))
-			PUT(", with no reminder");
-		else if (x->valueint == 0)
-			PUT(", with a reminder when it is due");
-		else if (x->valueint % 1440 == 0)
-			PUT(", with a reminder %d day%s before", x->valueint / 1440,
-			    x->valueint == 1440 ? "" : "s");
-		else if (x->valueint % 60 == 0)
-			PUT(", with a reminder %d hour%s before", x->valueint / 60,
-			    x->valueint == 60 ? "" : "s");
-		else
-			PUT(", with a reminder %d minute%s before", x->valueint,
-			    x->valueint == 1 ? "" : "s");
-	}
-	if ((x = cJSON_GetObjectItemCaseSensitive(obj, "remind_at"))) {
-		if (cJSON_IsString(x) && svc_time_parse_rfc3339(x->valuestring, &t) == 0) {
-			agt_when_words(t, &p->now, true, when, sizeof when);
-			PUT(", with a reminder %s", when);
-		} else if (!cJSON_GetObjectItemCaseSensitive(obj, "remind_before_minutes")) {
-			PUT(", with no reminder");
-		}
-	}
-	if ((x = cJSON_GetObjectItemCaseSensitive(obj, "description"))) {
-		if (cJSON_IsString(x))
-			PUT(", with the note \u201c%s\u201d", x->valuestring);
-		else
-			PUT(", with no note");
-	}
-#undef PUT
-}
-
 /* Turns the values read into task fields in obj (a new task, or an
  * update's changes). false after asking for what is missing. */
 static bool values_to_fields(struct planner *p, struct values *v, cJSON *obj, bool creating)
@@ -759,7 +693,7 @@ static void plan_add(struct planner *p, size_t b, bool remind_at_due)
 		return;
 	}
 	char fields[1024];
-	describe_fields(p, args, &v, fields, sizeof fields);
+	agt_fields_words(args, false, &p->now, fields, sizeof fields);
 	if (add_call(p, "add_task", args))
 		reply(p, AGT_PLAN_CALLS, "I'll add \u201c%s\u201d%s.", title, fields);
 }
@@ -1197,8 +1131,7 @@ fail:
 
 /* An update of one task: its reference in [rb, re), the changes built. */
 static void plan_update(struct planner *p, size_t rb, size_t re, cJSON *changes, cJSON *add_tags,
-			cJSON *remove_tags, const struct values *v, const char *what,
-			const char *suffix)
+			cJSON *remove_tags, const char *what, const char *suffix)
 {
 	struct ref refs[1];
 	size_t count = 0;
@@ -1218,7 +1151,7 @@ static void plan_update(struct planner *p, size_t rb, size_t re, cJSON *changes,
 		goto done;
 	char fields[1024] = "";
 	if (changes)
-		describe_fields(p, changes, v, fields, sizeof fields);
+		agt_fields_words(changes, false, &p->now, fields, sizeof fields);
 	/* args takes ownership of each part */
 	if (changes && cJSON_GetArraySize(changes)) {
 		cJSON_AddItemToObject(args, "changes", changes);
@@ -1343,10 +1276,10 @@ static void plan_change(struct planner *p, size_t b, bool moving)
 	    svc_time_parse_rfc3339(due->valuestring, &t) == 0) {
 		char when[128] = " to ";
 		agt_when_words(t, &p->now, true, when + 4, sizeof when - 4);
-		plan_update(p, b, k, changes, NULL, NULL, &v, "move", when);
+		plan_update(p, b, k, changes, NULL, NULL, "move", when);
 		return;
 	}
-	plan_update(p, b, k, changes, add_tags, NULL, &v, NULL, NULL);
+	plan_update(p, b, k, changes, add_tags, NULL, NULL, NULL);
 }
 
 /* The text after a split word, for renames and notes. */
@@ -1423,7 +1356,7 @@ static bool try_rename(struct planner *p)
 		re--;
 	char to[TEXT_MAX + 16];
 	snprintf(to, sizeof to, " to \u201c%s\u201d", title);
-	plan_update(p, rb, re, changes, NULL, NULL, NULL, "rename", to);
+	plan_update(p, rb, re, changes, NULL, NULL, "rename", to);
 	return true;
 }
 
@@ -1517,7 +1450,7 @@ static bool try_tag(struct planner *p)
 	char what[600];
 	snprintf(what, sizeof what, "%s %s %s", remove ? "remove" : "add", names,
 		 remove ? "from" : "to");
-	plan_update(p, rb, re, NULL, remove ? NULL : list, remove ? list : NULL, NULL, what, NULL);
+	plan_update(p, rb, re, NULL, remove ? NULL : list, remove ? list : NULL, what, NULL);
 	return true;
 }
 
@@ -1570,7 +1503,7 @@ static bool try_clear(struct planner *p)
 		p->oom = true;
 		return true;
 	}
-	plan_update(p, b + n, p->e, changes, NULL, NULL, NULL, what, NULL);
+	plan_update(p, b + n, p->e, changes, NULL, NULL, what, NULL);
 	return true;
 }
 
@@ -1609,7 +1542,7 @@ static bool try_note(struct planner *p)
 	}
 	char note[TEXT_MAX + 16];
 	snprintf(note, sizeof note, ": \u201c%s\u201d", text);
-	plan_update(p, b + n, split, changes, NULL, NULL, NULL, "add a note to", note);
+	plan_update(p, b + n, split, changes, NULL, NULL, "add a note to", note);
 	return true;
 }
 
@@ -1684,7 +1617,7 @@ static bool try_remind_existing(struct planner *p)
 		cJSON_Delete(changes);
 		return true;
 	}
-	plan_update(p, rb, k, changes, NULL, NULL, &v, NULL, NULL);
+	plan_update(p, rb, k, changes, NULL, NULL, NULL, NULL);
 	return true;
 }
 
@@ -1736,7 +1669,7 @@ static void plan_priority(struct planner *p, size_t rb, size_t re, const char *p
 	}
 	char what[64];
 	snprintf(what, sizeof what, "set %s priority on", prio);
-	plan_update(p, rb, re, changes, NULL, NULL, NULL, what, NULL);
+	plan_update(p, rb, re, changes, NULL, NULL, what, NULL);
 }
 
 /* "mark 2 as done", "mark the groceries task as not done", "flag 3 as
