@@ -1197,18 +1197,25 @@ static void used_restore(struct planner *p, const bool *s)
 		p->t.v[i].used = s[i];
 }
 
-/* Whether [k, e) reads entirely as values (after a leading "to"). */
+/* Whether [k, e) reads entirely as values (after a leading "to"),
+ * reading them into *v. Stops at the first word that is none, so a
+ * failed try costs little. */
 static bool all_values(struct planner *p, size_t k, size_t e, struct values *v)
 {
 	size_t kk = k + agt_match(&p->t, k, "to|into|as|back|until|till");
 	kk += agt_match(&p->t, kk, "to");
 	memset(v, 0, sizeof *v);
-	read_values(p, kk, e, v);
+	for (size_t i = kk; i < e;) {
+		size_t n;
+		if (p->t.v[i].used || is_punct(p, i) || agt_is(&p->t, i, "and|also|please"))
+			i++;
+		else if ((n = value_at(p, i, e, v)))
+			i += n;
+		else
+			return false;
+	}
 	if (!has_values(v))
 		return false;
-	for (size_t i = kk; i < e; i++)
-		if (!p->t.v[i].used && !is_punct(p, i) && !agt_is(&p->t, i, "and|also|please"))
-			return false;
 	agt_use(&p->t, k, kk - k);
 	return true;
 }
