@@ -10,6 +10,8 @@
 #include "notify.h"
 #include "routes.h"
 #include "svc/app.h"
+#include "svc/auth.h"
+#include "svc/pubsub.h"
 #include "svc/log.h"
 #include "svc/pg.h"
 
@@ -52,13 +54,15 @@ int main(void)
 	struct svc_config cfg;
 	svc_config_init(&cfg);
 	struct ntf_ctx ctx = {0};
+	struct svc_pubsub *ps = NULL;
 	struct svc_app *app = svc_app_new("notifier", &cfg, &ctx);
 	int rc = 1;
 	if (!app)
 		goto out;
 	ctx.app = app;
+	ctx.auth = svc_auth_new(app, &cfg);
 	read_config(&cfg, &ctx);
-	if (svc_config_check(&cfg, "notifier") != 0) {
+	if (!ctx.auth || svc_config_check(&cfg, "notifier") != 0) {
 		rc = 2;
 		goto out;
 	}
@@ -67,13 +71,14 @@ int main(void)
 		svc_error(NULL, "migrations failed: %s", err.message);
 		goto out;
 	}
-	svc_app_use_jwt(app);
 	svc_app_ready_check(app, "postgres", svc_pg_ready_check, (void *)ctx.conninfo);
 	svc_app_ready_check(app, "redis", svc_redis_ready_check, &ctx.redis);
 	if (ntf_routes_register(app) != 0)
 		goto out;
+	if (!(ps = svc_pubsub_new(app)))
+		goto out;
 	for (const char *const *t = ntf_topics; *t; t++)
-		if (svc_app_subscribe(app, *t, ntf_on_event, &ctx) != 0)
+		if (svc_pubsub_subscribe(ps, *t, ntf_on_event, &ctx) != 0)
 			goto out;
 	if (!svc_app_print_only(app) && !(ctx.workers = ntf_deliver_start(&ctx.deliver)))
 		goto out;
@@ -82,6 +87,8 @@ out:
 	/* Requests have drained; each worker finishes its delivery and stops. */
 	ntf_deliver_stop(ctx.workers);
 	svc_app_free(app);
+	svc_pubsub_free(ps);
+	svc_auth_free(ctx.auth);
 	svc_nets_cleanup(&ctx.deliver.webhook.allow);
 	curl_global_cleanup();
 	return rc;

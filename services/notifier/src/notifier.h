@@ -7,9 +7,11 @@
 #include "svc/redis.h"
 
 struct svc_app;
+struct svc_auth;
 
 struct ntf_ctx {
 	struct svc_app *app;
+	struct svc_auth *auth;
 	const char *conninfo;
 	struct svc_redis_addr redis;   /* live push */
 	struct ntf_deliver_cfg deliver; /* webhooks, e-mail, retries */

@@ -10,6 +10,7 @@
 #include "notifier_store.h"
 #include "notify.h"
 #include "svc/app.h"
+#include "svc/auth.h"
 #include "svc/log.h"
 #include "svc/util.h"
 #include "webhook.h"
@@ -32,7 +33,7 @@ static void h_list(struct svc_req *req, struct svc_resp *resp)
 {
 	struct ntf_ctx *ctx = req->ctx;
 	struct svc_claims who;
-	if (!svc_app_authed(ctx->app, req, resp, &who))
+	if (!svc_auth_req(ctx->auth, req, resp, &who))
 		return;
 	struct ntf_query q;
 	struct svc_err err = {0};
@@ -47,7 +48,7 @@ static void h_read(struct svc_req *req, struct svc_resp *resp)
 {
 	struct ntf_ctx *ctx = req->ctx;
 	struct svc_claims who;
-	if (!svc_app_authed(ctx->app, req, resp, &who))
+	if (!svc_auth_req(ctx->auth, req, resp, &who))
 		return;
 	long id;
 	struct svc_err err = {0};
@@ -65,7 +66,7 @@ static void h_read_all(struct svc_req *req, struct svc_resp *resp)
 {
 	struct ntf_ctx *ctx = req->ctx;
 	struct svc_claims who;
-	if (!svc_app_authed(ctx->app, req, resp, &who))
+	if (!svc_auth_req(ctx->auth, req, resp, &who))
 		return;
 	long n = 0;
 	struct svc_err err = {0};
@@ -84,7 +85,7 @@ static void h_settings_get(struct svc_req *req, struct svc_resp *resp)
 {
 	struct ntf_ctx *ctx = req->ctx;
 	struct svc_claims who;
-	if (!svc_app_authed(ctx->app, req, resp, &who))
+	if (!svc_auth_req(ctx->auth, req, resp, &who))
 		return;
 	struct svc_err err = {0};
 	char *json = NULL;
@@ -96,7 +97,7 @@ static void h_settings_put(struct svc_req *req, struct svc_resp *resp)
 {
 	struct ntf_ctx *ctx = req->ctx;
 	struct svc_claims who;
-	if (!svc_app_authed(ctx->app, req, resp, &who))
+	if (!svc_auth_req(ctx->auth, req, resp, &who))
 		return;
 	struct ntf_settings_patch *p = malloc(sizeof *p);
 	struct svc_err err = {0};

@@ -5,6 +5,7 @@
 
 #include "series.h"
 #include "svc/app.h"
+#include "svc/pubsub.h"
 #include "svc/log.h"
 
 static const char *const topics[] = {"task-created", "task-updated", "task-completed",
@@ -48,11 +49,11 @@ static enum svc_result on_tick(void *arg, const struct svc_req *req, struct svc_
 	return r;
 }
 
-int rec_routes_register(struct svc_app *app, struct rec_ctx *ctx)
+int rec_routes_register(struct svc_pubsub *ps, struct rec_ctx *ctx)
 {
 	int rc = 0;
 	for (const char *const *t = topics; *t; t++)
-		rc |= svc_app_subscribe(app, *t, on_task_event, ctx);
-	rc |= svc_app_binding(app, "recurrence-cron", on_tick, ctx);
+		rc |= svc_pubsub_subscribe(ps, *t, on_task_event, ctx);
+	rc |= svc_pubsub_binding(ps, "recurrence-cron", on_tick, ctx);
 	return rc;
 }

@@ -9,10 +9,10 @@
 #include "recur.h"
 #include "series_store.h"
 #include "svc/app.h"
-#include "svc/httpc.h"
+#include "svc/auth.h"
+#include "svc/event.h"
 #include "svc/json.h"
 #include "svc/log.h"
-#include "svc/metrics.h"
 #include "svc/util.h"
 
 #define TICK_BATCH 100
@@ -83,7 +83,7 @@ static enum svc_result service_token(struct rec_ctx *ctx, char **out, struct svc
 	struct svc_claims c = {.typ = "service", .iat = time(NULL)};
 	snprintf(c.sub, sizeof c.sub, "%s", svc_app_name(ctx->app));
 	c.exp = c.iat + SERVICE_TOKEN_TTL;
-	return svc_app_sign(ctx->app, &c, out, err);
+	return svc_auth_sign(ctx->auth, &c, out, err);
 }
 
 /* Asks task-service for the occurrence; *task receives its snapshot (caller
@@ -105,35 +105,34 @@ static enum svc_result make_task(struct rec_ctx *ctx, const struct rec_row *row,
 	    cJSON_AddItemToObject(body, "task", cJSON_Duplicate(fields, 1)))
 		text = cJSON_PrintUnformatted(body);
 	cJSON_Delete(body);
-	char url[1024], auth[2048], rid[100];
-	snprintf(url, sizeof url, "%s/internal/series/%s/occurrences", ctx->task_service_url,
-		 row->series_id);
-	snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
-	snprintf(rid, sizeof rid, "X-Request-Id: %s", request_id ? request_id : "");
+	char path[128], bearer[2048];
+	snprintf(path, sizeof path, "/internal/series/%s/occurrences", row->series_id);
+	snprintf(bearer, sizeof bearer, "Bearer %s", token);
 	free(token);
 	if (!text)
 		return svc_err_set(err, SVC_ENOMEM, NULL, "out of memory");
-	const char *headers[] = {auth, "Content-Type: application/json", rid, NULL};
-	struct svc_httpc_resp resp;
-	r = svc_httpc_request("POST", url, headers, text, strlen(text), ctx->timeout_ms,
-			      1u << 20, &resp, err);
+	const struct svc_kv headers[] = {
+		{"Authorization", bearer},
+		{"Content-Type", "application/json"},
+		{"X-Request-Id", (char *)(request_id ? request_id : "")},
+	};
+	struct svc_up_resp resp;
+	r = svc_dapr_invoke(&ctx->task_service, "POST", path, headers, request_id ? 3 : 2, text,
+			    strlen(text), ctx->timeout_ms, &resp, err);
 	free(text);
 	if (r != SVC_OK)
 		return r;
-	if (resp.status == 200 || resp.status == 201) {
-		if (svc_json_parse_object(resp.body, resp.body_len, task, err) != SVC_OK)
-			r = svc_err_set(err, SVC_EUPSTREAM, NULL, "task-service answered bad JSON");
-	} else if (resp.status == 409) {
+	r = svc_dapr_answer(resp.status, resp.body, resp.body_len, "task-service", err);
+	if (r == SVC_OK && svc_json_parse_object(resp.body, resp.body_len, task, err) != SVC_OK)
+		r = svc_err_set(err, SVC_EUPSTREAM, NULL, "task-service answered bad JSON");
+	else if (r == SVC_ECONFLICT)
 		r = svc_err_set(err, SVC_ECONFLICT, NULL, "the series has ended");
-	} else if (resp.status == 404) {
+	else if (r == SVC_ENOTFOUND)
 		r = svc_err_set(err, SVC_ENOTFOUND, NULL, "task-service does not know the series");
-	} else if (resp.status >= 400 && resp.status < 500) {
-		r = svc_err_set(err, SVC_EINVAL, NULL, "task-service refused the occurrence: %ld %.200s",
-				resp.status, resp.body ? resp.body : "");
-	} else {
-		r = svc_err_set(err, SVC_EUNAVAIL, NULL, "task-service answered %ld", resp.status);
-	}
-	svc_httpc_resp_cleanup(&resp);
+	else if (r != SVC_OK && svc_result_http_status(r) < 500)
+		r = svc_err_set(err, SVC_EINVAL, NULL, "task-service refused the occurrence: %s",
+				err->message);
+	svc_up_resp_cleanup(&resp);
 	return r;
 }
 
@@ -166,10 +165,6 @@ static enum svc_result publish(struct rec_ctx *ctx, const struct rec_row *row,
 					     "recurring-task-generated", text, strlen(text), task_id,
 					     err);
 	free(text);
-	char labels[96];
-	snprintf(labels, sizeof labels, "topic=\"recurring-task-generated\",result=\"%s\"",
-		 r == SVC_OK ? "ok" : "error");
-	svc_metrics_inc("events_out_total", "Events published through the sidecar.", labels, 1);
 	return r;
 }
 

@@ -8,14 +8,17 @@
 
 #include <cjson/cJSON.h>
 
+#include "svc/dapr.h"
 #include "svc/result.h"
 
 struct svc_app;
+struct svc_auth;
 
 struct rec_ctx {
 	struct svc_app *app;
+	struct svc_auth *auth;
 	const char *conninfo;
-	const char *task_service_url; /* base URL; method paths are appended */
+	struct svc_peer task_service; /* TASK_SERVICE_URL, or through the sidecar */
 	long timeout_ms;
 };
 

@@ -5,6 +5,7 @@
 #include "relay.h"
 #include "routes.h"
 #include "svc/app.h"
+#include "svc/auth.h"
 #include "svc/log.h"
 #include "svc/pg.h"
 #include "task_store.h"
@@ -18,23 +19,26 @@ int main(void)
 	if (!app)
 		return 1;
 	ctx.app = app;
+	ctx.auth = svc_auth_new(app, &cfg);
 	ctx.conninfo = svc_config_str(&cfg, "DATABASE_URL", NULL);
 	long retention_s = svc_config_long(&cfg, "OUTBOX_RETENTION_SECONDS", "604800", 0,
 					   100L * 365 * 86400);
-	if (svc_config_check(&cfg, "task-service") != 0) {
+	if (!ctx.auth || svc_config_check(&cfg, "task-service") != 0) {
 		svc_app_free(app);
+		svc_auth_free(ctx.auth);
 		return 2;
 	}
 	struct svc_err err = {0};
 	if (tsk_store_migrate(ctx.conninfo, &err) != SVC_OK) {
 		svc_error(NULL, "migrations failed: %s", err.message);
 		svc_app_free(app);
+		svc_auth_free(ctx.auth);
 		return 1;
 	}
-	svc_app_use_jwt(app);
 	svc_app_ready_check(app, "postgres", svc_pg_ready_check, (void *)ctx.conninfo);
 	if (tsk_routes_register(app) != 0) {
 		svc_app_free(app);
+		svc_auth_free(ctx.auth);
 		return 1;
 	}
 	/* Printing the routes publishes nothing. */
@@ -43,11 +47,13 @@ int main(void)
 					    retention_s);
 	if (!ctx.relay && !svc_app_print_only(app)) {
 		svc_app_free(app);
+		svc_auth_free(ctx.auth);
 		return 1;
 	}
 	int rc = svc_app_run(app);
 	/* Requests have drained; the relay finishes its batch and stops. */
 	tsk_relay_stop(ctx.relay);
 	svc_app_free(app);
+	svc_auth_free(ctx.auth);
 	return rc;
 }

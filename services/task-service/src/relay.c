@@ -35,10 +35,6 @@ static enum svc_result publish(void *arg, const struct tsk_outbox_event *ev,
 	struct tsk_relay *r = arg;
 	enum svc_result rc = svc_dapr_publish(r->dapr, r->pubsub, ev->topic, ev->payload,
 					      strlen(ev->payload), ev->key, err);
-	char labels[128];
-	snprintf(labels, sizeof labels, "topic=\"%s\",result=\"%s\"", ev->topic,
-		 rc == SVC_OK ? "ok" : "error");
-	svc_metrics_inc("events_out_total", "Events published through the sidecar.", labels, 1);
 	if (rc == SVC_OK)
 		svc_info(ev->event_id, "published %s for task %s", ev->topic, ev->key);
 	return rc;

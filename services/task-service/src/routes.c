@@ -7,6 +7,7 @@
 
 #include "relay.h"
 #include "svc/app.h"
+#include "svc/auth.h"
 #include "svc/json.h"
 #include "svc/log.h"
 #include "svc/util.h"
@@ -37,7 +38,7 @@ static void h_create(struct svc_req *req, struct svc_resp *resp)
 {
 	struct tsk_ctx *ctx = req->ctx;
 	struct svc_claims who;
-	if (!svc_app_authed(ctx->app, req, resp, &who))
+	if (!svc_auth_req(ctx->auth, req, resp, &who))
 		return;
 	cJSON *fields = NULL;
 	struct svc_err err = {0};
@@ -57,7 +58,7 @@ static void h_get(struct svc_req *req, struct svc_resp *resp)
 {
 	struct tsk_ctx *ctx = req->ctx;
 	struct svc_claims who;
-	if (!svc_app_authed(ctx->app, req, resp, &who))
+	if (!svc_auth_req(ctx->auth, req, resp, &who))
 		return;
 	struct tsk_record rec;
 	struct svc_err err = {0};
@@ -73,7 +74,7 @@ static void h_change(struct svc_req *req, struct svc_resp *resp)
 {
 	struct tsk_ctx *ctx = req->ctx;
 	struct svc_claims who;
-	if (!svc_app_authed(ctx->app, req, resp, &who))
+	if (!svc_auth_req(ctx->auth, req, resp, &who))
 		return;
 	struct tsk_change c = {
 		.op = (enum tsk_op)(long)req->arg,
@@ -123,7 +124,7 @@ static void h_list(struct svc_req *req, struct svc_resp *resp)
 {
 	struct tsk_ctx *ctx = req->ctx;
 	struct svc_claims who;
-	if (!svc_app_authed(ctx->app, req, resp, &who))
+	if (!svc_auth_req(ctx->auth, req, resp, &who))
 		return;
 	struct svc_err err = {0};
 	struct tsk_query *q = malloc(sizeof *q);
@@ -143,7 +144,7 @@ static void h_tags(struct svc_req *req, struct svc_resp *resp)
 {
 	struct tsk_ctx *ctx = req->ctx;
 	struct svc_claims who;
-	if (!svc_app_authed(ctx->app, req, resp, &who))
+	if (!svc_auth_req(ctx->auth, req, resp, &who))
 		return;
 	struct svc_err err = {0};
 	char *json = NULL;
@@ -166,7 +167,7 @@ static void h_occurrence(struct svc_req *req, struct svc_resp *resp)
 	struct tsk_ctx *ctx = req->ctx;
 	struct svc_claims who;
 	struct svc_err err = {0};
-	if (svc_app_auth(ctx->app, req, "service", &who, &err) != SVC_OK) {
+	if (svc_auth_check(ctx->auth, req, "service", &who, &err) != SVC_OK) {
 		svc_resp_err(resp, &err);
 		return;
 	}

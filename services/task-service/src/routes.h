@@ -2,11 +2,13 @@
 #define TSK_ROUTES_H
 
 struct svc_app;
+struct svc_auth;
 struct tsk_relay;
 
 /* Shared by every handler (req->ctx). */
 struct tsk_ctx {
 	struct svc_app *app;
+	struct svc_auth *auth;
 	const char *conninfo;
 	struct tsk_relay *relay;
 };
