@@ -8,7 +8,9 @@
 
 #include "auth.h"
 #include "auth_store.h"
+#include "edge.h"
 #include "svc/app.h"
+#include "svc/auth.h"
 #include "svc/log.h"
 #include "svc/pg.h"
 #include "svc/util.h"
@@ -95,7 +97,7 @@ static enum svc_result pair_sign(struct gw_ctx *ctx, const char *user_id, struct
 	snprintf(c.typ, sizeof c.typ, "access");
 	c.iat = time(NULL);
 	c.exp = c.iat + GW_ACCESS_TTL;
-	return svc_app_sign(ctx->app, &c, &p->access, err);
+	return svc_auth_sign(ctx->auth, &c, &p->access, err);
 }
 
 /* Ends a handler that issues a pair: the token response with status when
@@ -241,10 +243,8 @@ static void h_me(struct svc_req *req, struct svc_resp *resp)
 	struct gw_ctx *ctx = req->ctx;
 	struct svc_err err = {0};
 	struct svc_claims who;
-	if (svc_app_auth(ctx->app, req, "access", &who, &err) != SVC_OK) {
-		svc_resp_err(resp, &err);
+	if (!gw_caller(ctx->auth, req, resp, &who))
 		return;
-	}
 	struct gw_user u;
 	enum svc_result r = gw_store_user(ctx->conninfo, who.sub, &u, &err);
 	if (r == SVC_ENOTFOUND) {
@@ -276,8 +276,12 @@ int gw_auth_routes_register(struct svc_app *app, struct gw_ctx *ctx)
 	}
 	svc_app_ready_check(app, "postgres", svc_pg_ready_check, (void *)ctx->conninfo);
 	int rc = 0;
-	rc |= svc_app_route(app, "POST", "/api/auth/register", h_register, NULL, SVC_ROUTE_JSON);
-	rc |= svc_app_route(app, "POST", "/api/auth/login", h_login, NULL, SVC_ROUTE_JSON);
+	/* Argon2 takes 64 MiB and tens of milliseconds a hash: these run on a
+	 * bounded pool of their own, so that no other request waits for them. */
+	rc |= svc_app_route_on(app, ctx->hash_pool, "POST", "/api/auth/register", h_register, NULL,
+			       SVC_ROUTE_JSON);
+	rc |= svc_app_route_on(app, ctx->hash_pool, "POST", "/api/auth/login", h_login, NULL,
+			       SVC_ROUTE_JSON);
 	rc |= svc_app_route(app, "POST", "/api/auth/refresh", h_refresh, NULL, SVC_ROUTE_JSON);
 	rc |= svc_app_route(app, "POST", "/api/auth/logout", h_logout, NULL, SVC_ROUTE_JSON);
 	rc |= svc_app_route(app, "GET", "/api/auth/me", h_me, NULL, 0);
