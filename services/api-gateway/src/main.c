@@ -30,7 +30,7 @@ int main(void)
 	long heartbeat_ms = svc_config_long(&cfg, "SSE_HEARTBEAT_MS", "15000", 100, 3600000);
 	ctx.redis.host = svc_config_str(&cfg, "REDIS_HOST", "127.0.0.1");
 	ctx.redis.port = (int)svc_config_long(&cfg, "REDIS_PORT", "6379", 1, 65535);
-	ctx.conninfo = svc_config_str(&cfg, "DATABASE_URL", NULL);
+	svc_pg_opts_read(&cfg, &ctx.pg);
 	struct gw_edge edge;
 	gw_edge_init(&edge, &cfg, app, &ctx.redis);
 	int rc = 1;
@@ -53,6 +53,7 @@ out:
 	gw_hub_stop(ctx.hub);
 	svc_app_free(app);
 	gw_hub_free(ctx.hub);
+	svc_pg_pool_free(ctx.db);
 	gw_edge_cleanup(&edge);
 	return rc;
 }

@@ -6,7 +6,6 @@
 #include "series_store.h"
 #include "svc/app.h"
 #include "svc/log.h"
-#include "svc/pg.h"
 
 int main(void)
 {
@@ -17,7 +16,7 @@ int main(void)
 	if (!app)
 		return 1;
 	ctx.app = app;
-	ctx.conninfo = svc_config_str(&cfg, "DATABASE_URL", NULL);
+	svc_pg_opts_read(&cfg, &ctx.pg);
 	static char task_default[300];
 	snprintf(task_default, sizeof task_default, "%s/v1.0/invoke/task-service/method",
 		 svc_app_dapr(app)->base);
@@ -28,18 +27,19 @@ int main(void)
 		return 2;
 	}
 	struct svc_err err = {0};
-	if (rec_store_migrate(ctx.conninfo, &err) != SVC_OK) {
+	int rc = 1;
+	if (rec_store_migrate(ctx.pg.conninfo, &err) != SVC_OK) {
 		svc_error(NULL, "migrations failed: %s", err.message);
-		svc_app_free(app);
-		return 1;
+		goto out;
 	}
+	if (rec_ctx_open(&ctx) != 0)
+		goto out;
 	svc_app_use_jwt(app);
-	svc_app_ready_check(app, "postgres", svc_pg_ready_check, (void *)ctx.conninfo);
-	if (rec_routes_register(app, &ctx) != 0) {
-		svc_app_free(app);
-		return 1;
-	}
-	int rc = svc_app_run(app);
+	svc_app_ready_check(app, "postgres", svc_pg_ready_check, ctx.db);
+	if (rec_routes_register(app, &ctx) == 0)
+		rc = svc_app_run(app);
+out:
 	svc_app_free(app);
+	rec_ctx_close(&ctx);
 	return rc;
 }
