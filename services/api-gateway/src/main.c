@@ -41,7 +41,7 @@ int main(void)
 	size_t hash_queue = (size_t)svc_config_long(&cfg, "AUTH_QUEUE_MAX", "64", 1, 100000);
 	ctx.redis.host = svc_config_str(&cfg, "REDIS_HOST", "127.0.0.1");
 	ctx.redis.port = (int)svc_config_long(&cfg, "REDIS_PORT", "6379", 1, 65535);
-	ctx.conninfo = svc_config_str(&cfg, "DATABASE_URL", NULL);
+	svc_pg_opts_read(&cfg, &ctx.pg);
 	struct gw_edge edge;
 	gw_edge_init(&edge, &cfg);
 	struct svc_redis_async *limits = NULL;
@@ -80,6 +80,7 @@ out:
 	gw_hub_stop(ctx.hub);
 	svc_app_free(app);
 	gw_hub_free(ctx.hub);
+	svc_pg_pool_free(ctx.db);
 	svc_auth_free(ctx.auth);
 	return rc;
 }

@@ -4,6 +4,7 @@
 #include <stddef.h>
 
 #include "svc/dapr.h"
+#include "svc/pg.h"
 #include "svc/redis.h"
 
 struct svc_app;
@@ -23,7 +24,8 @@ struct gw_ctx {
 	struct gw_hub *hub;           /* live notifications (sse_hub.h) */
 	long upstream_timeout_ms;
 	struct svc_redis_addr redis;
-	const char *conninfo; /* DATABASE_URL: the auth schema */
+	struct svc_pg_opts pg;   /* the auth schema: DATABASE_URL, pool size, wait */
+	struct svc_pg_pool *db; /* the auth routes' handles; made by gw_auth_routes_register */
 };
 
 int gw_routes_register(struct svc_app *app, struct gw_ctx *ctx);

@@ -17,12 +17,12 @@
 
 static void read_config(struct svc_config *cfg, struct ntf_ctx *ctx)
 {
-	ctx->conninfo = svc_config_str(cfg, "DATABASE_URL", NULL);
+	svc_pg_opts_read(cfg, &ctx->pg);
 	ctx->redis.host = svc_config_str(cfg, "REDIS_HOST", "127.0.0.1");
 	ctx->redis.port = (int)svc_config_long(cfg, "REDIS_PORT", "6379", 1, 65535);
 
 	struct ntf_deliver_cfg *d = &ctx->deliver;
-	d->conninfo = ctx->conninfo;
+	d->conninfo = ctx->pg.conninfo;
 	d->threads = (int)svc_config_long(cfg, "DELIVERY_WORKERS", "2", 1, 16);
 	d->retry.base_ms = svc_config_long(cfg, "DELIVERY_RETRY_BASE_MS", "1000", 10, 3600000);
 	d->retry.max_ms = svc_config_long(cfg, "DELIVERY_RETRY_MAX_MS", "3600000", 10, 86400000);
@@ -67,11 +67,13 @@ int main(void)
 		goto out;
 	}
 	struct svc_err err = {0};
-	if (ntf_store_migrate(ctx.conninfo, &err) != SVC_OK) {
+	if (ntf_store_migrate(ctx.pg.conninfo, &err) != SVC_OK) {
 		svc_error(NULL, "migrations failed: %s", err.message);
 		goto out;
 	}
-	svc_app_ready_check(app, "postgres", svc_pg_ready_check, (void *)ctx.conninfo);
+	if (!(ctx.db = svc_pg_pool_new(ctx.pg.conninfo, ctx.pg.pool_size)))
+		goto out;
+	svc_app_ready_check(app, "postgres", svc_pg_ready_check, ctx.db);
 	svc_app_ready_check(app, "redis", svc_redis_ready_check, &ctx.redis);
 	if (ntf_routes_register(app) != 0)
 		goto out;
@@ -88,6 +90,7 @@ out:
 	ntf_deliver_stop(ctx.workers);
 	svc_app_free(app);
 	svc_pubsub_free(ps);
+	svc_pg_pool_free(ctx.db);
 	svc_auth_free(ctx.auth);
 	svc_nets_cleanup(&ctx.deliver.webhook.allow);
 	curl_global_cleanup();

@@ -4,6 +4,7 @@
 #define NTF_NOTIFIER_H
 
 #include "deliver.h"
+#include "svc/pg.h"
 #include "svc/redis.h"
 
 struct svc_app;
@@ -12,7 +13,8 @@ struct svc_auth;
 struct ntf_ctx {
 	struct svc_app *app;
 	struct svc_auth *auth;
-	const char *conninfo;
+	struct svc_pg_opts pg;          /* DATABASE_URL, pool size, wait */
+	struct svc_pg_pool *db;         /* handlers acquire a handle here, once each */
 	struct svc_redis_addr redis;   /* live push */
 	struct ntf_deliver_cfg deliver; /* webhooks, e-mail, retries */
 	struct ntf_deliver *workers;    /* NULL until started */

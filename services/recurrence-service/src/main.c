@@ -6,9 +6,8 @@
 #include "series_store.h"
 #include "svc/app.h"
 #include "svc/auth.h"
-#include "svc/pubsub.h"
 #include "svc/log.h"
-#include "svc/pg.h"
+#include "svc/pubsub.h"
 
 int main(void)
 {
@@ -20,34 +19,30 @@ int main(void)
 		return 1;
 	ctx.app = app;
 	ctx.auth = svc_auth_new(app, &cfg);
-	ctx.conninfo = svc_config_str(&cfg, "DATABASE_URL", NULL);
+	svc_pg_opts_read(&cfg, &ctx.pg);
 	struct svc_err err = {0};
 	if (svc_peer_init(&ctx.task_service, svc_app_dapr(app), "task-service",
 			  svc_config_str(&cfg, "TASK_SERVICE_URL", ""), &err) != SVC_OK)
 		svc_config_fail(&cfg, "TASK_SERVICE_URL: %s", err.message);
 	ctx.timeout_ms = svc_config_long(&cfg, "UPSTREAM_TIMEOUT_MS", "10000", 100, 120000);
 	struct svc_pubsub *ps = NULL;
-	if (!ctx.auth || svc_config_check(&cfg, "recurrence-service") != 0) {
-		svc_app_free(app);
-		svc_auth_free(ctx.auth);
-		return 2;
-	}
-	if (rec_store_migrate(ctx.conninfo, &err) != SVC_OK) {
+	int rc = 2;
+	if (!ctx.auth || svc_config_check(&cfg, "recurrence-service") != 0)
+		goto out;
+	rc = 1;
+	if (rec_store_migrate(ctx.pg.conninfo, &err) != SVC_OK) {
 		svc_error(NULL, "migrations failed: %s", err.message);
-		svc_app_free(app);
-		svc_auth_free(ctx.auth);
-		return 1;
+		goto out;
 	}
-	svc_app_ready_check(app, "postgres", svc_pg_ready_check, (void *)ctx.conninfo);
-	if (!(ps = svc_pubsub_new(app)) || rec_routes_register(ps, &ctx) != 0) {
-		svc_app_free(app);
-		svc_pubsub_free(ps);
-		svc_auth_free(ctx.auth);
-		return 1;
-	}
-	int rc = svc_app_run(app);
+	if (rec_ctx_open(&ctx) != 0)
+		goto out;
+	svc_app_ready_check(app, "postgres", svc_pg_ready_check, ctx.db);
+	if ((ps = svc_pubsub_new(app)) && rec_routes_register(ps, &ctx) == 0)
+		rc = svc_app_run(app);
+out:
 	svc_app_free(app);
 	svc_pubsub_free(ps);
+	rec_ctx_close(&ctx);
 	svc_auth_free(ctx.auth);
 	return rc;
 }

@@ -28,7 +28,9 @@ static enum svc_delivery on_task_event(void *arg, const struct svc_event *ev,
 				  ? REC_SERIES_ENDED
 				  : REC_DELETED;
 	struct svc_err err = {0};
-	enum svc_result r = rec_on_task(ctx, task, trigger, request_id, &err);
+	struct svc_pg *pg = svc_pg_acquire(ctx->db, ctx->pg.wait_ms, &err);
+	enum svc_result r = pg ? rec_on_task(ctx, pg, task, trigger, request_id, &err) : err.code;
+	svc_pg_release(ctx->db, pg);
 	if (r == SVC_OK)
 		return SVC_DELIVERY_SUCCESS;
 	if (r == SVC_EINVAL) {

@@ -1,6 +1,8 @@
 #ifndef TSK_ROUTES_H
 #define TSK_ROUTES_H
 
+#include "svc/pg.h"
+
 struct svc_app;
 struct svc_auth;
 struct tsk_relay;
@@ -9,7 +11,8 @@ struct tsk_relay;
 struct tsk_ctx {
 	struct svc_app *app;
 	struct svc_auth *auth;
-	const char *conninfo;
+	struct svc_pg_opts pg;   /* DATABASE_URL, pool size, wait */
+	struct svc_pg_pool *db;  /* handlers acquire a handle here, once each */
 	struct tsk_relay *relay;
 };
 
