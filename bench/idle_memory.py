@@ -14,6 +14,8 @@ Exits 1 when a process cannot be found or measured; being over the bar is
 reported, not an error."""
 import json
 import os
+import re
+import subprocess
 import sys
 import tempfile
 import time
@@ -67,8 +69,78 @@ def settle():
         time.sleep(1)
 
 
+# The libraries that bring trees of their own, in the order a library
+# loaded by two of them is counted (libcrypto goes to libpq's when both).
+TREES = ("libpq", "libical", "libcurl", "libjwt", "libhiredis", "libsodium", "libcjson",
+         "libevent")
+
+
+def resolved(path):
+    """A library's real file name (libpq.so.5 -> libpq.so.5.15)."""
+    return os.path.basename(os.path.realpath(path))
+
+
+def ldd(path):
+    """The real file names of everything path loads, itself excluded."""
+    out = subprocess.run(["ldd", path], capture_output=True, text=True).stdout
+    return {resolved(m) for m in re.findall(r"=> (/\S+)", out)}
+
+
+def library_trees(binary):
+    """{tree: set of real file names} for the trees the binary loads: each
+    DT_NEEDED library of TREES with everything it loads but libc."""
+    out = subprocess.run(["ldd", binary], capture_output=True, text=True).stdout
+    direct = dict(re.findall(r"^\s*(\S+) => (/\S+)", out, re.M))
+    base = set()
+    for soname, path in direct.items():
+        if soname.startswith(("libc.so", "ld-linux")):
+            base |= {resolved(path)} | ldd(path)
+    trees, taken = {}, set(base)
+    for tree in TREES:
+        for soname, path in direct.items():
+            if soname.startswith(tree + ".") or soname.startswith(tree + "-"):
+                files = ({resolved(path)} | ldd(path)) - taken
+                trees[tree] = files
+                taken |= files
+    return trees
+
+
+def rss_by_file(pid):
+    """Resident KiB of each mapped file of pid (real file names), anonymous
+    memory under "".
+    """
+    out, cur = {}, ""
+    with open(f"/proc/{pid}/smaps") as f:
+        for line in f:
+            head = line.split()
+            if re.match(r"^[0-9a-f]+-[0-9a-f]+ ", line):
+                cur = os.path.basename(head[5]) if len(head) > 5 and head[5].startswith("/") \
+                    else ""
+            elif head and head[0] == "Rss:":
+                out[cur] = out.get(cur, 0) + int(head[1])
+    return out
+
+
+def attribute(name, pid):
+    """Where a service's resident memory goes, KiB: its own (program, heap,
+    stacks, anonymous), libc, and each library tree it loads."""
+    trees = library_trees(os.path.join(BIN, name))
+    by_file = rss_by_file(pid)
+    parts = {"own": 0, "libc": 0, **{t: 0 for t in trees}}
+    for file, kib in by_file.items():
+        tree = next((t for t, files in trees.items() if file in files), None)
+        if tree:
+            parts[tree] += kib
+        elif file in ("", name) or file.startswith("["):
+            parts["own"] += kib
+        else:
+            parts["libc"] += kib
+    return parts
+
+
 def before(path):
     services, waited, steady = settle()
+    parts = {name: attribute(name, service_pid(name)) for name in SERVICES}
     floors = {}
     for name in SERVICES:
         with Helper(os.path.join(BIN, "bench-floor-" + name)) as floor:
@@ -81,7 +153,7 @@ def before(path):
             reference = smaps(ref.pid)
     with open(path, "w") as f:
         json.dump({"services": services, "waited": waited, "steady": steady,
-                   "floors": floors, "reference": reference}, f)
+                   "floors": floors, "reference": reference, "parts": parts}, f)
     print(f"idle memory: measured after {waited} s"
           + ("" if steady else " (not steady yet)") + "; the table comes last")
 
@@ -132,7 +204,32 @@ def after(path):
           + f"; above the floor, anonymous memory (heap, stacks, written data) is"
           f" {min(anon) / MIB:.1f}-{max(anon) / MIB:.1f} MiB; the rest is file-backed:"
           " program and library code and data paged in by running.")
+    print_parts(b["parts"], over)
     return 0
+
+
+def print_parts(parts, over):
+    """Where the idle RSS of each service goes, by library tree; then, for
+    each service over the bar, the tree that keeps it there."""
+    print()
+    print("where the idle RSS goes, MiB (each library with everything it loads but libc;"
+          " a library two of them load is counted once, under the first listed):")
+    cols = ["own", "libc"] + [t for t in TREES if any(t in p for p in parts.values())]
+    print(f"{'':<20}" + "".join(f"{c:>11}" for c in cols))
+    for name in SERVICES:
+        p = parts[name]
+        print(f"{name:<20}" + "".join(f"{mib(p[c]) if c in p else '-':>11}" for c in cols))
+    for name in over:
+        p = parts[name]
+        total = sum(p.values())
+        heavy = [t for t in ("libpq", "libical", "libcurl") if p.get(t)]
+        if not heavy:
+            continue
+        load = sum(p[t] for t in heavy)
+        print(f"{name}: {', '.join(heavy)} and what they load hold {load / MIB:.1f} MiB of"
+              f" its {total / MIB:.1f} MiB; without them it would idle at"
+              f" {(total - load) / MIB:.1f} MiB ({'under' if total - load < BAR else 'over'}"
+              f" the bar)")
 
 
 def main():

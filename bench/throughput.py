@@ -2,14 +2,20 @@
 """HTTP throughput and latency (make bench). Against a running stack
 (bench/run.sh starts one): registers a user, seeds BENCH_SEED_TASKS tasks,
 then runs wrk on 127.0.0.1 against GET /api/tasks/{id}, GET
-/api/tasks?limit=50 and POST /api/tasks, each through api-gateway and
-straight at task-service (same bearer token), so the gateway's share shows.
-Beside them, measured in the same run with the same wrk settings,
-bench-http-ref (a bare libevent server answering the same bytes), and
-pgbench running the task-service's own statements against the stack's
-Postgres. Prints requests/s and latency p50/p99 per row. A row with any
-non-2xx answer, socket error or failed transaction is flagged and makes the
-script exit 1; so does a step that cannot run."""
+/api/tasks?limit=50 and POST /api/tasks: through api-gateway and both
+sidecars, through a second api-gateway pointed straight at task-service
+(TASK_SERVICE_URL), and straight at task-service (same bearer token), so the
+gateway's and the sidecars' shares show. Beside them, measured in the same
+run with the same wrk settings: bench-proxy-ref (a bare libevent server
+proxying to the same task-service), bench-http-ref (a bare libevent server
+answering the same bytes), and pgbench running the task-service's own
+statements against the stack's Postgres. Prints requests/s, latency p50/p99
+and each process's CPU per request (from /proc/<pid>/stat over the measured
+run), the issue's bars beside the figures, then the gateway under overload
+(BENCH_OVERLOAD_CONNECTIONS, 512). A row with any non-2xx answer, socket
+error or failed transaction is flagged and makes the script exit 1; so does
+a step that cannot run. A bar missed is reported, not failed: timing on a
+shared machine is for reading, not for gating."""
 import glob
 import json
 import os
@@ -17,14 +23,16 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
 
 import benchlib
 from benchlib import Helper, pct
-from conftest import (BIN, GATEWAY, RUN, bearer, eventually, http_requests, pg_password,
-                      psql, register, request, service_url, stack_service_env)
+from conftest import (BIN, GATEWAY, RUN, bearer, eventually, http_requests, own_gateway,
+                      pg_password, psql, register, request, service_url, stack_service_env)
 
 THREADS = int(os.environ.get("BENCH_WRK_THREADS", "1"))
+OVERLOAD = int(os.environ.get("BENCH_OVERLOAD_CONNECTIONS", "512"))
 CONNECTIONS = int(os.environ.get("BENCH_WRK_CONNECTIONS", "16"))
 SECONDS = int(os.environ.get("BENCH_WRK_SECONDS", "5"))
 WARM_S = 1  # before each row, not measured
@@ -102,13 +110,13 @@ def non_2xx(before, after):
     return bad, codes.get("201", 0)
 
 
-def wrk(url, headers, seconds, post_title=None):
+def wrk(url, headers, seconds, post_title=None, connections=None, threads=None):
     """One wrk run; its report (wrk.lua's JSON line)."""
     env = dict(os.environ)
     if post_title:
         env["BENCH_POST_TITLE"] = post_title
-    args = ["wrk", "-t", str(THREADS), "-c", str(CONNECTIONS), "-d", f"{seconds}s",
-            "-s", WRK_LUA]
+    args = ["wrk", "-t", str(threads or THREADS), "-c", str(connections or CONNECTIONS),
+            "-d", f"{seconds}s", "-s", WRK_LUA, "--timeout", "10s"]
     for k, v in headers.items():
         args += ["-H", f"{k}: {v}"]
     out = run(args + [url], seconds + 60, env)
@@ -121,26 +129,49 @@ def wrk(url, headers, seconds, post_title=None):
 def guarded(measure):
     """measure (a row function) made to answer a flagged row without
     figures when it cannot run, so the other rows still do."""
-    def row(name, *args):
+    def row(name, *args, **kw):
         try:
-            return measure(name, *args)
+            return measure(name, *args, **kw)
         except BenchError as e:
             return {"name": name, "rps": None, "problems": [str(e)], "created": 0}
     return row
 
 
+def stack_pid(name):
+    """The pid of one of the stack's processes (its pid file)."""
+    with open(os.path.join(RUN, "pids", f"{name}.pid")) as f:
+        return int(f.read().strip())
+
+
+def cpu_s(pid):
+    """CPU seconds (user + system) process pid has used so far."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @guarded
-def http_row(name, url, headers, metrics=None, post_title=None):
+def http_row(name, url, headers, metrics=None, post_title=None, cpu=()):
     """Warm-up, then the measured wrk run. metrics: the service whose
-    /metrics counts the answers by status (None for the reference)."""
+    /metrics counts the answers by status (None for the reference). cpu:
+    (label, pid) of the processes whose CPU per request is reported."""
     before = http_requests(metrics) if metrics else None
     warm = wrk(url, headers, WARM_S, post_title)
+    cpu_before = [(label, pid, cpu_s(pid)) for label, pid in cpu]
     r = wrk(url, headers, SECONDS, post_title)
+    per_req = [(label, (cpu_s(pid) - t0) / max(r["requests"], 1) * 1e6)
+               for label, pid, t0 in cpu_before]
     row = {"name": name, "rps": r["requests"] / (r["duration_us"] / 1e6),
-           "p50": r["p50_us"] / 1000, "p99": r["p99_us"] / 1000, "problems": [], "created": 0}
+           "p50": r["p50_us"] / 1000, "p99": r["p99_us"] / 1000, "problems": [], "created": 0,
+           "cpu": per_req}
     status_errors = warm["status_errors"] + r["status_errors"]
     if metrics:
         bad, row["created"] = non_2xx(before, http_requests(metrics))
+        # wrk hangs up with up to a connection's request in flight at the
+        # end of each run: the service counts those 499 (client gone).
+        closing = bad.pop("499", 0)
+        if closing > 2 * CONNECTIONS:
+            bad["499"] = closing - 2 * CONNECTIONS
         row["problems"] += [f"{n} answered {c}" for c, n in bad.items()]
         status_errors -= sum(bad.values())
     if status_errors > 0:
@@ -150,6 +181,79 @@ def http_row(name, url, headers, metrics=None, post_title=None):
         if n:
             row["problems"].append(f"{n} {what.replace('_', ' ')}")
     return row
+
+
+def status_of(pid):
+    """VmRSS and VmHWM (peak) of pid, in KiB."""
+    out = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            k, _, v = line.partition(":")
+            if k in ("VmRSS", "VmHWM"):
+                out[k] = int(v.split()[0])
+    return out
+
+
+def overload_row(task_id, headers, gw_pid):
+    """The stack's gateway under OVERLOAD connections (two wrk threads) on
+    GET one task: every answer counted by status from its /metrics, latency
+    from wrk, the gateway's resident memory before, at its highest during the
+    run (sampled every 100 ms; VmHWM would show start-up's Argon2 dummy hash)
+    and after."""
+    try:
+        mem0 = status_of(gw_pid)
+        before = http_requests(GATEWAY)
+        peak = [mem0["VmRSS"]]
+        done = threading.Event()
+
+        def sample():
+            while not done.wait(0.1):
+                peak[0] = max(peak[0], status_of(gw_pid)["VmRSS"])
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        try:
+            r = wrk(f"{GATEWAY}/api/tasks/{task_id}", headers, SECONDS,
+                    connections=OVERLOAD, threads=2)
+        finally:
+            done.set()
+            sampler.join()
+        after = http_requests(GATEWAY)
+        codes = {}
+        for key, n in after.items():
+            d = n - before.get(key, 0)
+            if d and key[1] == "/api/tasks/{id}":
+                codes[key[2]] = codes.get(key[2], 0) + d
+        return {"wrk": r, "codes": codes, "mem0": mem0, "mem1": status_of(gw_pid),
+                "peak": peak[0]}
+    except BenchError as e:
+        return {"error": str(e)}
+
+
+def print_overload(o):
+    print()
+    print(f"The gateway under overload: wrk -t2 -c{OVERLOAD} -d{SECONDS}s, GET one task"
+          " (task-service: 4 handler threads behind its sidecar)")
+    if "error" in o:
+        print(f"  ! {o['error']}")
+        return
+    r, codes = o["wrk"], o["codes"]
+    answered = sum(codes.values())
+    ok = codes.get("200", 0)
+    busy = codes.get("503", 0)
+    gone = codes.get("499", 0)  # in flight when wrk hung up at the end
+    other = answered - ok - busy - gone
+    unanswered = r["connect_errors"] + r["read_errors"] + r["write_errors"] + r["timeouts"]
+    print(f"  {r['requests']} requests in {r['duration_us'] / 1e6:.1f} s"
+          f" ({r['requests'] / (r['duration_us'] / 1e6):.0f}/s): {ok} answered 200,"
+          f" {busy} a fast 503, {other} something else, {gone} still in flight when wrk"
+          f" hung up (499); {unanswered} socket errors or timeouts"
+          + ("" if other == 0 and unanswered == 0 else "  (bar: every request answered: MISSED)"))
+    what = "every answer" if busy == 0 else "every answer, the 503s included"
+    print(f"  latency of {what}: p50 {r['p50_us'] / 1000:.1f} ms, p99 {r['p99_us'] / 1000:.1f} ms,"
+          f" max {r['max_us'] / 1000:.1f} ms")
+    print(f"  gateway RSS {o['mem0']['VmRSS'] / 1024:.1f} MiB before,"
+          f" {o['peak'] / 1024:.1f} MiB at most during the run,"
+          f" {o['mem1']['VmRSS'] / 1024:.1f} MiB after")
 
 
 def pgbench_bin():
@@ -205,15 +309,29 @@ def print_row(row):
           + flag)
 
 
-def print_section(title, rows):
+def ratio_line(label, a, b, bar=None):
+    """a's throughput as a share of b's, and the latency differences."""
+    if a["rps"] is None or b["rps"] is None:
+        return
+    share = a["rps"] / b["rps"]
+    verdict = ""
+    if bar:
+        verdict = f"  (bar {bar[0]}: {'met' if bar[1](share) else 'MISSED'})"
+    print(f"  {label:<48} {share:>9.0%} {a['p50'] - b['p50']:>+8.2f}"
+          f" {a['p99'] - b['p99']:>+8.2f}{verdict}")
+
+
+def print_section(title, rows, ratios=()):
+    """rows, then ratios: (label, index a, index b, bar or None)."""
     print(title)
     for row in rows:
         print_row(row)
-    via, direct = rows[0], rows[1]
-    if via["rps"] is not None and direct["rps"] is not None:
-        print(f"  {'the gateway path against direct':<48}"
-              f" {via['rps'] / direct['rps'] - 1:>+9.0%} {via['p50'] - direct['p50']:>+8.2f}"
-              f" {via['p99'] - direct['p99']:>+8.2f}")
+    for label, a, b, bar in ratios:
+        ratio_line(label, rows[a], rows[b], bar)
+    for row in rows:
+        if row.get("cpu"):
+            parts = ", ".join(f"{label} {us:.0f}" for label, us in row["cpu"])
+            print(f"  CPU per request, µs ({row['name']}): {parts}")
     for row in rows:
         for p in row["problems"]:
             print(f"  ! {row['name']}: {p}")
@@ -271,29 +389,56 @@ def main():
     get = {"Authorization": h["Authorization"]}
     post = {**get, "Content-Type": "application/json"}
 
-    def read_rows(path, size, ref, pg_name, pg_sql, slug, nodelay=None):
-        """The rows of a GET section: path through the gateway and direct;
-        ref (and nodelay) the bare server's URL for the same size bytes."""
+    gw_pid = stack_pid("api-gateway")
+    tasks_pid = stack_pid("task-service")
+    sidecars = [("gateway's sidecar", stack_pid("api-gateway-daprd")),
+                ("task-service's sidecar", stack_pid("task-service-daprd"))]
+
+    def read_rows(path, size, ref, pg_name, pg_sql, slug, straight, nodelay=None):
+        """The rows of a GET section: path through the gateway and both
+        sidecars, through the gateway straight at task-service, straight at
+        task-service, through the bare proxy; ref (and nodelay) the bare
+        server's URL for the same size bytes."""
+        gw, gw_pid_straight = straight
         return [
-            http_row("api-gateway -> task-service", GATEWAY + path, get, GATEWAY),
-            http_row("task-service direct", tasks + path, get, tasks),
+            http_row("api-gateway -> sidecars -> task-service", GATEWAY + path, get, GATEWAY,
+                     cpu=[("api-gateway", gw_pid)] + sidecars + [("task-service", tasks_pid)]),
+            http_row("api-gateway -> task-service (no sidecar)", gw + path, get, gw,
+                     cpu=[("api-gateway", gw_pid_straight), ("task-service", tasks_pid)]),
+            http_row("task-service direct", tasks + path, get, tasks,
+                     cpu=[("task-service", tasks_pid)]),
+            http_row("reference: bare libevent proxy -> task-service", bare_proxy + path, get),
             http_row(f"reference: bare libevent, the same {size} B", ref, {}),
         ] + ([http_row("reference: the same with TCP_NODELAY", nodelay, {})] if nodelay
              else []) + [pgbench_row(pg_name, pg_sql, slug, workers, pg_defs)]
 
+    ratios = [
+        ("the gateway path against direct", 0, 2, (">= 60%", lambda x: x >= 0.60)),
+        ("the gateway, no sidecar, against direct", 1, 2, (">= 85%", lambda x: x >= 0.85)),
+        ("the gateway, no sidecar, against the bare proxy", 1, 3,
+         ("within 15%", lambda x: x >= 0.85)),
+    ]
     ref_bin = os.path.join(BIN, "bench-http-ref")
-    with Helper(ref_bin, *files) as ref, Helper(ref_bin, "--nodelay", *files) as ref_nd:
+    tasks_port = tasks.rsplit(":", 1)[1]
+    with Helper(ref_bin, *files) as ref, Helper(ref_bin, "--nodelay", *files) as ref_nd, \
+            Helper(os.path.join(BIN, "bench-proxy-ref"), "127.0.0.1", tasks_port) as proxy, \
+            own_gateway(TASK_SERVICE_URL=tasks) as (gw_url, _, gw_pid2):
         bare = f"http://127.0.0.1:{ref.json()['port']}"
         nodelay = f"http://127.0.0.1:{ref_nd.json()['port']}"
+        bare_proxy = f"http://127.0.0.1:{proxy.json()['port']}"
+        straight = (gw_url, gw_pid2)
         sections = [
             (f"GET /api/tasks/{{id}}: one task, {len(one)} B",
              read_rows(f"/api/tasks/{task['id']}", len(one), bare + "/0",
-                       "reference: pgbench, the store's SELECT by id", PG_GET, "get")),
+                       "reference: pgbench, the store's SELECT by id", PG_GET, "get",
+                       straight), ratios),
             (f"GET /api/tasks?limit={PAGE}: a page of {PAGE} of {SEED} tasks, {len(page)} B",
              read_rows(f"/api/tasks?limit={PAGE}", len(page), bare + "/1",
                        "reference: pgbench, the store's page query", PG_LIST, "list",
-                       nodelay + "/1")),
+                       straight, nodelay + "/1"), ratios),
         ]
+        cpu_bar = sections[0][1][0].get("cpu") or []
+        overload = overload_row(task["id"], get, gw_pid)
     post_rows = [http_row("api-gateway -> task-service", f"{GATEWAY}/api/tasks", post,
                           GATEWAY, "via gateway")]
     drained = [drain()]
@@ -305,7 +450,8 @@ def main():
     sections.append((f"POST /api/tasks: unique titles; created {post_rows[0]['created']}"
                      f" through the gateway, {post_rows[1]['created']} direct"
                      f" (warm-ups included); the outbox drained {drained[0]:.0f} s and"
-                     f" {drained[1]:.0f} s after them", post_rows))
+                     f" {drained[1]:.0f} s after them", post_rows,
+                     [("the gateway path against direct", 0, 1, None)]))
 
     print()
     print(f"HTTP throughput and latency: wrk -t{THREADS} -c{CONNECTIONS} -d{SECONDS}s per row"
@@ -314,9 +460,16 @@ def main():
           f" ({workers} = task-service's handler threads, one connection each)")
     print(f"  {'':<48} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8}")
     flagged = 0
-    for title, rows in sections:
-        print_section(title, rows)
+    for title, rows, section_ratios in sections:
+        print_section(title, rows, section_ratios)
         flagged += sum(1 for row in rows if row["problems"])
+    gw_cpu = dict(cpu_bar).get("api-gateway")
+    if gw_cpu is not None:
+        others = ", ".join(f"{label} {us:.0f} µs" for label, us in cpu_bar
+                           if label != "api-gateway")
+        print(f"The gateway's own CPU per proxied GET of one task: {gw_cpu:.0f} µs"
+              f" (bar <= 50 µs: {'met' if gw_cpu <= 50 else 'MISSED'}); beside it {others}")
+    print_overload(overload)
     if len(page) > 16384:
         print("libevent writes at most 16 KiB at a time: without TCP_NODELAY (the bare row)"
               " the rest of a longer answer waits for the client's delayed ACK (about 40 ms);"

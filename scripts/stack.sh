@@ -107,7 +107,7 @@ secrets() {
 }
 
 database_url() {
-  echo "host=127.0.0.1 port=$PG_PORT dbname=todo user=todo password=$(cat "$RUN/secrets/pg-password") connect_timeout=5 options='-c TimeZone=UTC -c statement_timeout=10000'"
+  echo "host=127.0.0.1 port=$PG_PORT dbname=todo user=todo password=$(cat "$RUN/secrets/pg-password") connect_timeout=5 gssencmode=disable options='-c TimeZone=UTC -c statement_timeout=10000'"
 }
 
 start_postgres() {

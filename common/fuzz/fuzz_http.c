@@ -7,7 +7,7 @@
 
 #include "fuzz.h"
 #include "svc/cursor.h"
-#include "svc/http.h"
+#include "svc/server.h"
 
 static const char *const patterns[] = {
 	"/api/tasks", "/api/tasks/{id}", "/api/tasks/{id}/complete", "/events/{topic}",
@@ -35,7 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	struct svc_kv *query = NULL;
 	size_t nquery = 0;
-	if (svc_http_query_parse(f[1], &query, &nquery) == 0) {
+	if (svc_query_parse(f[1], &query, &nquery) == 0) {
 		struct svc_err err = {0};
 		svc_query_known(query, nquery, names, "tag", &err);
 	} else {

@@ -1,13 +1,11 @@
+/* Service defaults; see app.h. Everything here runs on the loop thread,
+ * but for the ready checks (on the probe pool) and what the hooks do. */
 #include "svc/app.h"
 
-#include <errno.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -19,23 +17,17 @@
 #include "svc/metrics.h"
 #include "svc/util.h"
 
+#define MAX_HOOKS 8
+#define MAX_POOLS 8
+
 struct ready_check {
 	char name[32];
 	svc_ready_fn fn;
 	void *arg;
 };
 
-struct sub {
-	struct svc_app *app;
-	char topic[128];
-	svc_event_fn fn;
-	void *arg;
-};
-
-struct binding {
-	struct svc_app *app;
-	char name[64];
-	svc_binding_fn fn;
+struct hook {
+	svc_app_hook fn;
 	void *arg;
 };
 
@@ -43,31 +35,26 @@ struct svc_app {
 	char name[64];
 	void *ctx;
 	struct event_base *base;
-	struct svc_http *http;
-	struct svc_http_opts opts;
+	struct svc_server *server;
+	struct svc_server_opts opts;
 	char host[64];
+	int workers;
+	size_t queue_max;
 	struct svc_dapr dapr;
 	char pubsub[64];
 	char secret_store[64];
-	char jwt_name[64];
 	char app_token[257]; /* APP_API_TOKEN: what the sidecar sends; empty: none */
 	long grace_ms;
 
+	struct svc_pool *pool;  /* "http": handlers' default */
+	struct svc_pool *probe; /* "probe": /readyz */
+	struct svc_pool *pools[MAX_POOLS]; /* the service's own */
+	size_t npools;
+
 	struct ready_check checks[8];
 	size_t nchecks;
-	struct sub *subs[32];
-	size_t nsubs;
-	struct binding *bindings[8];
-	size_t nbindings;
-
-	bool use_jwt;
-	pthread_mutex_t key_lock;
-	pthread_cond_t key_cond;
-	unsigned char *key;
-	size_t keylen;
-	bool key_stop;
-	bool key_thread_running;
-	pthread_t key_thread;
+	struct hook starts[MAX_HOOKS], stops[MAX_HOOKS];
+	size_t nstarts, nstops;
 
 	struct event *sig_term, *sig_int, *drain_timer;
 	long long drain_deadline;
@@ -109,8 +96,6 @@ struct svc_app *svc_app_new(const char *name, struct svc_config *cfg, void *ctx)
 		return NULL;
 	snprintf(app->name, sizeof app->name, "%s", name);
 	app->ctx = ctx;
-	pthread_mutex_init(&app->key_lock, NULL);
-	pthread_cond_init(&app->key_cond, NULL);
 
 	const char *level = svc_config_str(cfg, "LOG_LEVEL", "info");
 	enum svc_log_level lvl = SVC_LOG_INFO;
@@ -124,7 +109,8 @@ struct svc_app *svc_app_new(const char *name, struct svc_config *cfg, void *ctx)
 	snprintf(app->host, sizeof app->host, "%s", svc_config_str(cfg, "HOST", "127.0.0.1"));
 	app->opts.host = app->host;
 	app->opts.port = (int)svc_config_long(cfg, "PORT", NULL, 1, 65535);
-	app->opts.workers = (int)svc_config_long(cfg, "HTTP_WORKERS", "4", 1, 64);
+	app->workers = (int)svc_config_long(cfg, "HTTP_WORKERS", "4", 1, 64);
+	app->queue_max = (size_t)svc_config_long(cfg, "HTTP_QUEUE_MAX", "256", 1, 1000000);
 	app->opts.max_body = (size_t)svc_config_long(cfg, "MAX_BODY_BYTES", "65536", 1024,
 						      8 << 20);
 	/* Each stream holds a connection: keep the cap under the descriptor
@@ -133,13 +119,14 @@ struct svc_app *svc_app_new(const char *name, struct svc_config *cfg, void *ctx)
 	app->opts.ctx = ctx;
 	const char *dapr = svc_config_str(cfg, "DAPR_HTTP_ENDPOINT", "http://127.0.0.1:3500");
 	long dapr_timeout = svc_config_long(cfg, "DAPR_TIMEOUT_MS", "5000", 100, 120000);
-	svc_dapr_init(&app->dapr, dapr, dapr_timeout, svc_config_str(cfg, "DAPR_API_TOKEN", ""));
+	struct svc_err err = {0};
+	if (svc_dapr_init(&app->dapr, dapr, dapr_timeout,
+			  svc_config_str(cfg, "DAPR_API_TOKEN", ""), &err) != SVC_OK)
+		svc_config_fail(cfg, "DAPR_HTTP_ENDPOINT/DAPR_API_TOKEN: %s", err.message);
 	snprintf(app->pubsub, sizeof app->pubsub, "%s",
 		 svc_config_str(cfg, "PUBSUB_NAME", "pubsub"));
 	snprintf(app->secret_store, sizeof app->secret_store, "%s",
 		 svc_config_str(cfg, "SECRET_STORE", "secretstore"));
-	snprintf(app->jwt_name, sizeof app->jwt_name, "%s",
-		 svc_config_str(cfg, "JWT_SECRET_NAME", "jwt-signing-key"));
 	const char *app_token = svc_config_str(cfg, "APP_API_TOKEN", "");
 	if (strlen(app_token) >= sizeof app->app_token)
 		svc_config_fail(cfg, "APP_API_TOKEN must be at most %zu characters",
@@ -151,9 +138,14 @@ struct svc_app *svc_app_new(const char *name, struct svc_config *cfg, void *ctx)
 	/* Worker threads wake the loop, so libevent must be thread-aware
 	 * before the base exists. */
 	evthread_use_pthreads();
-	app->base = event_base_new();
-	app->http = app->base ? svc_http_new(app->base, &app->opts) : NULL;
-	if (!app->http) {
+	app->base = svc_loop_new();
+	if (app->base) {
+		app->pool = svc_pool_new(app->base, "http", app->workers, app->queue_max);
+		app->probe = svc_pool_new(app->base, "probe", 1, 16);
+	}
+	if (app->pool && app->probe)
+		app->server = svc_server_new(app->base, &app->opts, app->pool);
+	if (!app->server) {
 		svc_app_free(app);
 		return NULL;
 	}
@@ -161,19 +153,39 @@ struct svc_app *svc_app_new(const char *name, struct svc_config *cfg, void *ctx)
 }
 
 const char *svc_app_name(const struct svc_app *app) { return app->name; }
+struct event_base *svc_app_base(const struct svc_app *app) { return app->base; }
 const struct svc_dapr *svc_app_dapr(const struct svc_app *app) { return &app->dapr; }
 const char *svc_app_pubsub(const struct svc_app *app) { return app->pubsub; }
+const char *svc_app_secret_store(const struct svc_app *app) { return app->secret_store; }
+const char *svc_app_sidecar_token(const struct svc_app *app) { return app->app_token; }
 bool svc_app_print_only(const struct svc_app *app) { return app->print_routes; }
 
 int svc_app_route(struct svc_app *app, const char *method, const char *pattern,
 		  svc_handler fn, void *arg, int flags)
 {
-	return svc_http_route(app->http, method, pattern, fn, arg, flags);
+	return svc_server_route(app->server, method, pattern, fn, arg, flags, NULL);
+}
+
+int svc_app_route_on(struct svc_app *app, struct svc_pool *pool, const char *method,
+		     const char *pattern, svc_handler fn, void *arg, int flags)
+{
+	return svc_server_route(app->server, method, pattern, fn, arg, flags, pool);
+}
+
+struct svc_pool *svc_app_pool(struct svc_app *app, const char *name, int threads,
+			      size_t max_queued)
+{
+	if (app->npools >= MAX_POOLS)
+		return NULL;
+	struct svc_pool *p = svc_pool_new(app->base, name, threads, max_queued);
+	if (p)
+		app->pools[app->npools++] = p;
+	return p;
 }
 
 void svc_app_filter(struct svc_app *app, svc_filter_fn fn, void *arg)
 {
-	svc_http_set_filter(app->http, fn, arg);
+	svc_server_set_filter(app->server, fn, arg);
 }
 
 void svc_app_ready_check(struct svc_app *app, const char *name, svc_ready_fn fn, void *arg)
@@ -186,7 +198,27 @@ void svc_app_ready_check(struct svc_app *app, const char *name, svc_ready_fn fn,
 	c->arg = arg;
 }
 
-/* ---- built-in routes -------------------------------------------------- */
+static int add_hook(struct hook *h, size_t *n, svc_app_hook fn, void *arg)
+{
+	if (*n >= MAX_HOOKS)
+		return -1;
+	h[*n].fn = fn;
+	h[*n].arg = arg;
+	(*n)++;
+	return 0;
+}
+
+int svc_app_on_start(struct svc_app *app, svc_app_hook fn, void *arg)
+{
+	return add_hook(app->starts, &app->nstarts, fn, arg);
+}
+
+int svc_app_on_stop(struct svc_app *app, svc_app_hook fn, void *arg)
+{
+	return add_hook(app->stops, &app->nstops, fn, arg);
+}
+
+/* ---- built-in routes ----------------------------------------------------- */
 
 static void h_healthz(struct svc_req *req, struct svc_resp *resp)
 {
@@ -217,14 +249,6 @@ static void h_metrics(struct svc_req *req, struct svc_resp *resp)
 	svc_resp_raw(resp, 200, "text/plain; version=0.0.4", text, len);
 }
 
-static bool key_loaded(struct svc_app *app)
-{
-	pthread_mutex_lock(&app->key_lock);
-	bool ok = app->key != NULL;
-	pthread_mutex_unlock(&app->key_lock);
-	return ok;
-}
-
 static void h_readyz(struct svc_req *req, struct svc_resp *resp)
 {
 	struct svc_app *app = req->arg;
@@ -234,11 +258,6 @@ static void h_readyz(struct svc_req *req, struct svc_resp *resp)
 	bool sidecar = svc_dapr_ready(&app->dapr);
 	cJSON_AddStringToObject(checks, "dapr", sidecar ? "ok" : "sidecar not ready");
 	ok = ok && sidecar;
-	if (app->use_jwt) {
-		bool k = key_loaded(app);
-		cJSON_AddStringToObject(checks, "jwt_key", k ? "ok" : "not loaded yet");
-		ok = ok && k;
-	}
 	for (size_t i = 0; i < app->nchecks; i++) {
 		struct svc_err err = {0};
 		enum svc_result r = app->checks[i].fn(app->checks[i].arg, &err);
@@ -250,248 +269,14 @@ static void h_readyz(struct svc_req *req, struct svc_resp *resp)
 	svc_resp_json(resp, ok ? 200 : 503, b);
 }
 
-static void h_subscribe(struct svc_req *req, struct svc_resp *resp)
-{
-	struct svc_app *app = req->arg;
-	cJSON *arr = cJSON_CreateArray();
-	for (size_t i = 0; i < app->nsubs; i++) {
-		cJSON *s = cJSON_CreateObject();
-		char route[160], dlq[160];
-		snprintf(route, sizeof route, "/events/%s", app->subs[i]->topic);
-		snprintf(dlq, sizeof dlq, "%s.dlq", app->subs[i]->topic);
-		cJSON_AddStringToObject(s, "pubsubname", app->pubsub);
-		cJSON_AddStringToObject(s, "topic", app->subs[i]->topic);
-		cJSON_AddStringToObject(s, "route", route);
-		cJSON_AddStringToObject(s, "deadLetterTopic", dlq);
-		cJSON_AddItemToArray(arr, s); /* arr owns s */
-	}
-	svc_resp_json(resp, 200, arr);
-}
-
-/* Event and binding routes do things on the word of whoever calls them, so
- * with APP_API_TOKEN set they take calls only with the dapr-api-token the
- * sidecar sends (daprd's own APP_API_TOKEN). Answers 401 otherwise. */
-static bool from_sidecar(const struct svc_app *app, const struct svc_req *req,
-			 struct svc_resp *resp)
-{
-	if (!app->app_token[0])
-		return true;
-	const char *got = svc_req_header(req, "dapr-api-token");
-	size_t n = strlen(app->app_token);
-	if (got && strlen(got) == n && sodium_memcmp(got, app->app_token, n) == 0)
-		return true;
-	struct svc_err err = {0};
-	svc_err_set(&err, SVC_EAUTH, NULL,
-		    "this route takes calls from the Dapr sidecar only (dapr-api-token)");
-	svc_warn(req->request_id, "refused %s %s: %s dapr-api-token", req->method, req->path,
-		 got ? "wrong" : "no");
-	svc_metrics_inc("sidecar_token_refused_total",
-			"Event and binding calls refused for a missing or wrong dapr-api-token.",
-			"", 1);
-	svc_resp_err(resp, &err);
-	return false;
-}
-
-static void reply_delivery(struct svc_resp *resp, enum svc_delivery d)
-{
-	static const char *const names[] = {"SUCCESS", "RETRY", "DROP"};
-	cJSON *b = cJSON_CreateObject();
-	cJSON_AddStringToObject(b, "status", names[d]);
-	svc_resp_json(resp, 200, b);
-}
-
-static void h_event(struct svc_req *req, struct svc_resp *resp)
-{
-	struct sub *s = req->arg;
-	struct svc_event ev;
-	struct svc_err err = {0};
-	char labels[256];
-	enum svc_delivery d;
-	if (!from_sidecar(s->app, req, resp))
-		return;
-	if (svc_event_parse(req->body, req->body_len, &ev, &err) != SVC_OK) {
-		/* A poison message: retrying cannot help; Dapr moves it to the
-		 * dead-letter topic. */
-		svc_warn(req->request_id, "dropping malformed event on %s: %s", s->topic,
-			 err.message);
-		d = SVC_DELIVERY_DROP;
-	} else {
-		d = s->fn(s->arg, &ev, ev.id);
-		svc_event_cleanup(&ev);
-	}
-	static const char *const results[] = {"success", "retry", "drop"};
-	snprintf(labels, sizeof labels, "topic=\"%s\",result=\"%s\"", s->topic, results[d]);
-	svc_metrics_inc("events_in_total", "Events delivered to this service.", labels, 1);
-	reply_delivery(resp, d);
-}
-
-int svc_app_subscribe(struct svc_app *app, const char *topic, svc_event_fn fn, void *arg)
-{
-	if (app->nsubs >= sizeof app->subs / sizeof app->subs[0])
-		return -1;
-	struct sub *s = calloc(1, sizeof *s);
-	if (!s)
-		return -1;
-	s->app = app;
-	snprintf(s->topic, sizeof s->topic, "%s", topic);
-	s->fn = fn;
-	s->arg = arg;
-	app->subs[app->nsubs++] = s;
-	char route[160];
-	snprintf(route, sizeof route, "/events/%s", topic);
-	return svc_app_route(app, "POST", route, h_event, s, 0);
-}
-
-static void h_binding(struct svc_req *req, struct svc_resp *resp)
-{
-	struct binding *b = req->arg;
-	if (strcmp(req->method, "OPTIONS") == 0) {
-		svc_resp_raw(resp, 200, NULL, NULL, 0);
-		return;
-	}
-	if (!from_sidecar(b->app, req, resp))
-		return;
-	struct svc_err err = {0};
-	enum svc_result r = b->fn(b->arg, req, &err);
-	char labels[128];
-	snprintf(labels, sizeof labels, "binding=\"%s\",result=\"%s\"", b->name,
-		 r == SVC_OK ? "ok" : "error");
-	svc_metrics_inc("binding_events_total", "Input binding triggers handled.", labels, 1);
-	if (r != SVC_OK) {
-		svc_warn(req->request_id, "binding %s failed: %s", b->name, err.message);
-		svc_resp_err(resp, &err);
-		return;
-	}
-	svc_resp_raw(resp, 200, NULL, NULL, 0);
-}
-
-int svc_app_binding(struct svc_app *app, const char *name, svc_binding_fn fn, void *arg)
-{
-	if (app->nbindings >= sizeof app->bindings / sizeof app->bindings[0])
-		return -1;
-	struct binding *b = calloc(1, sizeof *b);
-	if (!b)
-		return -1;
-	b->app = app;
-	snprintf(b->name, sizeof b->name, "%s", name);
-	b->fn = fn;
-	b->arg = arg;
-	app->bindings[app->nbindings++] = b;
-	char route[80];
-	snprintf(route, sizeof route, "/%s", name);
-	if (svc_app_route(app, "POST", route, h_binding, b, SVC_ROUTE_QUIET) != 0)
-		return -1;
-	return svc_app_route(app, "OPTIONS", route, h_binding, b, SVC_ROUTE_QUIET | SVC_ROUTE_INLINE);
-}
-
-/* ---- JWT key ---------------------------------------------------------- */
-
-static void *key_loader(void *arg)
-{
-	struct svc_app *app = arg;
-	int attempt = 0;
-	for (;;) {
-		char *value = NULL;
-		struct svc_err err = {0};
-		enum svc_result r = svc_dapr_secret(&app->dapr, app->secret_store, app->jwt_name,
-						    app->jwt_name, &value, &err);
-		pthread_mutex_lock(&app->key_lock);
-		if (r == SVC_OK) {
-			if (strlen(value) < 32) {
-				svc_error(NULL, "secret %s is shorter than 32 bytes; refusing it",
-					  app->jwt_name);
-				free(value);
-			} else {
-				app->key = (unsigned char *)value;
-				app->keylen = strlen(value);
-				pthread_mutex_unlock(&app->key_lock);
-				svc_info(NULL, "loaded JWT signing key from secret store %s",
-					 app->secret_store);
-				return NULL;
-			}
-		} else if (++attempt % 20 == 1) {
-			svc_warn(NULL, "waiting for JWT key: %s", err.message);
-		}
-		struct timespec until;
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_nsec += 500 * 1000000L;
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
-		}
-		while (!app->key_stop &&
-		       pthread_cond_timedwait(&app->key_cond, &app->key_lock, &until) != ETIMEDOUT)
-			;
-		bool stop = app->key_stop;
-		pthread_mutex_unlock(&app->key_lock);
-		if (stop)
-			return NULL;
-	}
-}
-
-void svc_app_use_jwt(struct svc_app *app)
-{
-	app->use_jwt = true;
-}
-
-enum svc_result svc_app_auth(struct svc_app *app, const struct svc_req *req,
-			     const char *want_typ, struct svc_claims *out,
-			     struct svc_err *err)
-{
-	const char *tok = svc_req_bearer(req);
-	if (!tok)
-		return svc_err_set(err, SVC_EAUTH, NULL, "missing bearer token");
-	return svc_app_auth_token(app, tok, want_typ, out, err);
-}
-
-enum svc_result svc_app_auth_token(struct svc_app *app, const char *tok,
-				   const char *want_typ, struct svc_claims *out,
-				   struct svc_err *err)
-{
-	if (!tok || !*tok)
-		return svc_err_set(err, SVC_EAUTH, NULL, "missing token");
-	pthread_mutex_lock(&app->key_lock);
-	enum svc_result r;
-	if (!app->key)
-		r = svc_err_set(err, SVC_EUNAVAIL, NULL, "signing key not loaded yet");
-	else
-		r = svc_jwt_verify(app->key, app->keylen, tok, time(NULL), want_typ, out, err);
-	pthread_mutex_unlock(&app->key_lock);
-	return r;
-}
-
-bool svc_app_authed(struct svc_app *app, const struct svc_req *req, struct svc_resp *resp,
-		    struct svc_claims *who)
-{
-	struct svc_err err = {0};
-	if (svc_app_auth(app, req, "access", who, &err) != SVC_OK) {
-		svc_resp_err(resp, &err);
-		return false;
-	}
-	return true;
-}
-
-enum svc_result svc_app_sign(struct svc_app *app, const struct svc_claims *c, char **out,
-			     struct svc_err *err)
-{
-	pthread_mutex_lock(&app->key_lock);
-	enum svc_result r;
-	if (!app->key)
-		r = svc_err_set(err, SVC_EUNAVAIL, NULL, "signing key not loaded yet");
-	else if ((r = svc_jwt_sign(app->key, app->keylen, c, out)) != SVC_OK)
-		svc_err_set(err, r, NULL, "cannot sign token");
-	pthread_mutex_unlock(&app->key_lock);
-	return r;
-}
-
-/* ---- lifecycle -------------------------------------------------------- */
+/* ---- lifecycle ----------------------------------------------------------- */
 
 static void on_drain(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
 	struct svc_app *app = arg;
-	size_t n = svc_http_inflight(app->http);
+	size_t n = svc_server_inflight(app->server);
 	if (n == 0 || svc_now_ms() >= app->drain_deadline) {
 		if (n)
 			svc_warn(NULL, "shutdown grace ran out with %zu requests in flight", n);
@@ -507,11 +292,11 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 		return;
 	app->shutting_down = true;
 	svc_info(NULL, "signal %d: stopping (in flight: %zu)", (int)sig,
-		 svc_http_inflight(app->http));
-	svc_http_stop_accepting(app->http);
+		 svc_server_inflight(app->server));
+	svc_server_stop_accepting(app->server);
 	/* Streams never end by themselves: end them now (their clients
 	 * reconnect to another replica), then drain the rest. */
-	svc_http_end_streams(app->http);
+	svc_server_end_streams(app->server);
 	app->drain_deadline = svc_now_ms() + app->grace_ms;
 	struct timeval tv = {0, 50000};
 	app->drain_timer = event_new(app->base, -1, EV_PERSIST, on_drain, app);
@@ -527,30 +312,40 @@ static void print_route(void *arg, const char *method, const char *pattern)
 	printf("%s %s\n", method, pattern);
 }
 
+static void stop_pools(struct svc_app *app)
+{
+	if (app->pool)
+		svc_pool_stop(app->pool);
+	if (app->probe)
+		svc_pool_stop(app->probe);
+	for (size_t i = 0; i < app->npools; i++)
+		svc_pool_stop(app->pools[i]);
+}
+
 int svc_app_run(struct svc_app *app)
 {
 	signal(SIGPIPE, SIG_IGN);
 	int rc = 0;
-	rc |= svc_http_route(app->http, "GET", "/healthz", h_healthz, app,
-			     SVC_ROUTE_INLINE | SVC_ROUTE_QUIET);
-	rc |= svc_http_route(app->http, "GET", "/readyz", h_readyz, app, SVC_ROUTE_QUIET);
-	rc |= svc_http_route(app->http, "GET", "/metrics", h_metrics, app,
-			     SVC_ROUTE_INLINE | SVC_ROUTE_QUIET);
-	rc |= svc_http_route(app->http, "GET", "/dapr/subscribe", h_subscribe, app,
-			     SVC_ROUTE_INLINE);
+	rc |= svc_server_route(app->server, "GET", "/healthz", h_healthz, app,
+			       SVC_ROUTE_INLINE | SVC_ROUTE_QUIET, NULL);
+	rc |= svc_server_route(app->server, "GET", "/readyz", h_readyz, app, SVC_ROUTE_QUIET,
+			       app->probe);
+	rc |= svc_server_route(app->server, "GET", "/metrics", h_metrics, app,
+			       SVC_ROUTE_INLINE | SVC_ROUTE_QUIET, NULL);
 	if (rc != 0)
 		return 1;
 	if (app->print_routes) {
-		svc_http_routes(app->http, print_route, NULL);
+		svc_server_routes(app->server, print_route, NULL);
 		return fflush(stdout) == 0 ? 0 : 1;
 	}
-	if (svc_http_listen(app->http) != 0)
+	if (svc_server_listen(app->server) != 0 || svc_pool_start(app->pool) != 0 ||
+	    svc_pool_start(app->probe) != 0)
 		return 1;
-	if (app->use_jwt) {
-		if (pthread_create(&app->key_thread, NULL, key_loader, app) != 0)
+	for (size_t i = 0; i < app->npools; i++)
+		if (svc_pool_start(app->pools[i]) != 0)
 			return 1;
-		app->key_thread_running = true;
-	}
+	for (size_t i = 0; i < app->nstarts; i++)
+		app->starts[i].fn(app->starts[i].arg);
 	app->sig_term = evsignal_new(app->base, SIGTERM, on_signal, app);
 	app->sig_int = evsignal_new(app->base, SIGINT, on_signal, app);
 	if (!app->sig_term || !app->sig_int)
@@ -559,10 +354,13 @@ int svc_app_run(struct svc_app *app)
 	event_add(app->sig_int, NULL);
 	svc_info(NULL, "listening on http://%s:%d (dapr %s)", app->opts.host, app->opts.port,
 		 app->dapr.base);
-	if ((app->nsubs || app->nbindings) && !app->app_token[0])
-		svc_warn(NULL, "APP_API_TOKEN is not set: event and binding routes take calls from"
-			 " anyone who reaches port %d", app->opts.port);
 	event_base_dispatch(app->base);
+	/* What the pools still hold finishes (answers go out, or are dropped
+	 * when the grace ran out), then the service's own stop steps. */
+	stop_pools(app);
+	for (size_t i = app->nstops; i-- > 0;)
+		app->stops[i].fn(app->stops[i].arg);
+	app->nstops = 0;
 	svc_info(NULL, "stopped");
 	return 0;
 }
@@ -571,14 +369,14 @@ void svc_app_free(struct svc_app *app)
 {
 	if (!app)
 		return;
-	if (app->key_thread_running) {
-		pthread_mutex_lock(&app->key_lock);
-		app->key_stop = true;
-		pthread_cond_broadcast(&app->key_cond);
-		pthread_mutex_unlock(&app->key_lock);
-		pthread_join(app->key_thread, NULL);
-	}
-	svc_http_free(app->http);
+	stop_pools(app);
+	for (size_t i = app->nstops; i-- > 0;)
+		app->stops[i].fn(app->stops[i].arg);
+	svc_server_free(app->server);
+	svc_pool_free(app->pool);
+	svc_pool_free(app->probe);
+	for (size_t i = 0; i < app->npools; i++)
+		svc_pool_free(app->pools[i]);
 	if (app->sig_term)
 		event_free(app->sig_term);
 	if (app->sig_int)
@@ -587,12 +385,5 @@ void svc_app_free(struct svc_app *app)
 		event_free(app->drain_timer);
 	if (app->base)
 		event_base_free(app->base);
-	for (size_t i = 0; i < app->nsubs; i++)
-		free(app->subs[i]);
-	for (size_t i = 0; i < app->nbindings; i++)
-		free(app->bindings[i]);
-	free(app->key);
-	pthread_mutex_destroy(&app->key_lock);
-	pthread_cond_destroy(&app->key_cond);
 	free(app);
 }

@@ -5,47 +5,56 @@
 #include <string.h>
 
 #include "svc/json.h"
+#include "svc/metrics.h"
 
-#define MAX_RESP (4u << 20)
+#define MAX_RESP ((size_t)4 << 20)
+#define MAX_HEADERS 16
 
-void svc_dapr_init(struct svc_dapr *d, const char *base, long timeout_ms,
-		   const char *api_token)
+enum svc_result svc_dapr_init(struct svc_dapr *d, const char *base, long timeout_ms,
+			      const char *api_token, struct svc_err *err)
 {
 	memset(d, 0, sizeof *d);
+	if (strncmp(base, "http://", 7) != 0 || strlen(base) >= sizeof d->base)
+		return svc_err_set(err, SVC_EINVAL, NULL, "not an http://host:port URL: %.100s",
+				   base);
 	snprintf(d->base, sizeof d->base, "%s", base);
 	size_t n = strlen(d->base);
 	while (n > 0 && d->base[n - 1] == '/')
 		d->base[--n] = '\0';
 	d->timeout_ms = timeout_ms;
+	if (api_token && strlen(api_token) >= sizeof d->api_token)
+		return svc_err_set(err, SVC_EINVAL, NULL, "the API token is too long");
 	if (api_token)
 		snprintf(d->api_token, sizeof d->api_token, "%s", api_token);
+	return SVC_OK;
 }
 
-/* Sends one request to the sidecar. extra: NULL-terminated header list. */
-static enum svc_result call(const struct svc_dapr *d, const char *method,
-			    const char *path, const char *const *extra,
-			    const char *body, size_t len,
-			    struct svc_httpc_resp *out, struct svc_err *err)
+/* Headers to the sidecar: the token first, then extra (n of them). Fills
+ * out (MAX_HEADERS) and returns how many. */
+static size_t sidecar_headers(const struct svc_dapr *d, const struct svc_kv *extra, size_t n,
+			      struct svc_kv *out)
 {
-	char url[1024];
-	if ((size_t)snprintf(url, sizeof url, "%s%s", d->base, path) >= sizeof url)
-		return svc_err_set(err, SVC_EINVAL, NULL, "URL too long");
-	const char *headers[16];
-	size_t n = 0;
-	char tok[300];
-	if (d->api_token[0]) {
-		snprintf(tok, sizeof tok, "dapr-api-token: %s", d->api_token);
-		headers[n++] = tok;
-	}
-	for (const char *const *h = extra; h && *h && n < 15; h++)
-		headers[n++] = *h;
-	headers[n] = NULL;
-	return svc_httpc_request(method, url, headers, body, len, d->timeout_ms,
+	size_t k = 0;
+	if (d->api_token[0])
+		out[k++] = (struct svc_kv){"dapr-api-token", (char *)d->api_token};
+	for (size_t i = 0; i < n && k < MAX_HEADERS; i++)
+		out[k++] = extra[i];
+	return k;
+}
+
+/* One call to the sidecar's own API. */
+static enum svc_result call(const struct svc_dapr *d, const char *method, const char *path,
+			    const struct svc_kv *extra, size_t nextra, const char *body,
+			    size_t len, struct svc_up_resp *out, struct svc_err *err)
+{
+	struct svc_kv h[MAX_HEADERS];
+	size_t nh = sidecar_headers(d, extra, nextra, h);
+	return svc_upstream_call(d->base, method, path, h, nh, body, len, d->timeout_ms,
 				 MAX_RESP, out, err);
 }
 
-/* Maps a non-2xx answer from the sidecar to a result with its message. */
-static enum svc_result status_error(const struct svc_httpc_resp *r, const char *what,
+/* Maps a non-2xx answer of the sidecar's own API to a result. */
+static enum svc_result status_error(const struct svc_up_resp *r, const char *what,
 				    struct svc_err *err)
 {
 	enum svc_result code = SVC_EUPSTREAM;
@@ -53,11 +62,120 @@ static enum svc_result status_error(const struct svc_httpc_resp *r, const char *
 		code = SVC_ENOTFOUND;
 	else if (r->status == 409 || r->status == 412)
 		code = SVC_ECONFLICT;
+	else if (r->status == 401 || r->status == 403)
+		code = SVC_EFORBIDDEN; /* our token, refused: a deployment fault */
 	else if (r->status == 503 || r->status == 500)
 		code = SVC_EUNAVAIL;
 	return svc_err_set(err, code, NULL, "%s: sidecar answered %ld: %.160s", what,
 			   r->status, r->body ? r->body : "");
 }
+
+static bool ok_status(long s)
+{
+	return s >= 200 && s <= 299;
+}
+
+/* ---- invocation ---------------------------------------------------------- */
+
+enum svc_result svc_peer_init(struct svc_peer *p, const struct svc_dapr *d, const char *app_id,
+			      const char *direct_url, struct svc_err *err)
+{
+	memset(p, 0, sizeof *p);
+	p->dapr = d;
+	size_t n = strlen(app_id);
+	if (n == 0 || n >= sizeof p->app_id || strspn(app_id, "abcdefghijklmnopqrstuvwxyz"
+						       "0123456789-") != n)
+		return svc_err_set(err, SVC_EINVAL, NULL, "bad app id \"%.64s\"", app_id);
+	memcpy(p->app_id, app_id, n + 1);
+	if (direct_url && *direct_url) {
+		if (strncmp(direct_url, "http://", 7) != 0 ||
+		    strlen(direct_url) >= sizeof p->direct)
+			return svc_err_set(err, SVC_EINVAL, NULL,
+					   "not an http://host:port URL: %.100s", direct_url);
+		snprintf(p->direct, sizeof p->direct, "%s", direct_url);
+		size_t m = strlen(p->direct);
+		while (m > 0 && p->direct[m - 1] == '/')
+			p->direct[--m] = '\0';
+	}
+	return SVC_OK;
+}
+
+/* The sidecar's path prefix for invoking p ("" when p is direct). */
+static void invoke_prefix(const struct svc_peer *p, char *out, size_t n)
+{
+	if (p->direct[0])
+		snprintf(out, n, "%s", "");
+	else
+		snprintf(out, n, "/v1.0/invoke/%s/method", p->app_id);
+}
+
+enum svc_result svc_dapr_invoke(const struct svc_peer *p, const char *method,
+				const char *path, const struct svc_kv *headers,
+				size_t nheaders, const char *body, size_t len, long timeout_ms,
+				struct svc_up_resp *out, struct svc_err *err)
+{
+	memset(out, 0, sizeof *out);
+	char full[2048], prefix[128];
+	invoke_prefix(p, prefix, sizeof prefix);
+	if ((size_t)snprintf(full, sizeof full, "%s%s", prefix, path) >= sizeof full)
+		return svc_err_set(err, SVC_EINVAL, NULL, "path too long");
+	long t = timeout_ms > 0 ? timeout_ms : p->dapr->timeout_ms;
+	if (p->direct[0])
+		return svc_upstream_call(p->direct, method, full, headers, nheaders, body, len, t,
+					 MAX_RESP, out, err);
+	struct svc_kv h[MAX_HEADERS];
+	size_t nh = sidecar_headers(p->dapr, headers, nheaders, h);
+	return svc_upstream_call(p->dapr->base, method, full, h, nh, body, len, t, MAX_RESP, out,
+				 err);
+}
+
+struct svc_upstream *svc_peer_upstream(const struct svc_peer *p, struct event_base *base,
+				       const struct svc_upstream_opts *o, struct svc_err *err)
+{
+	struct svc_upstream_opts opts = {0};
+	if (o)
+		opts = *o;
+	char prefix[128];
+	invoke_prefix(p, prefix, sizeof prefix);
+	opts.prefix = prefix;
+	struct svc_kv token = {"dapr-api-token", (char *)p->dapr->api_token};
+	opts.headers = NULL;
+	opts.nheaders = 0;
+	if (!p->direct[0] && p->dapr->api_token[0]) {
+		opts.headers = &token;
+		opts.nheaders = 1;
+	}
+	return svc_upstream_new(base, p->direct[0] ? p->direct : p->dapr->base, &opts, err);
+}
+
+enum svc_result svc_dapr_answer(long status, const char *body, size_t len, const char *what,
+				struct svc_err *err)
+{
+	if (ok_status(status))
+		return SVC_OK;
+	static const struct {
+		long status;
+		enum svc_result code;
+	} map[] = {
+		{400, SVC_EINVAL},   {401, SVC_EAUTH},   {403, SVC_EFORBIDDEN},
+		{404, SVC_ENOTFOUND}, {409, SVC_ECONFLICT}, {412, SVC_EPRECOND},
+		{413, SVC_ETOOBIG},  {415, SVC_EMEDIA},  {422, SVC_EUNPROCESSABLE},
+		{429, SVC_ELIMIT},   {503, SVC_EUNAVAIL}, {504, SVC_ETIMEOUT},
+	};
+	enum svc_result code = SVC_EUPSTREAM;
+	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+		if (map[i].status == status)
+			code = map[i].code;
+	struct svc_err theirs = {0};
+	if (svc_err_parse(body, len, &theirs))
+		return svc_err_set(err, code, theirs.field[0] ? theirs.field : NULL, "%s",
+				   theirs.message);
+	if (status >= 500)
+		return svc_err_set(err, SVC_EUPSTREAM, NULL, "%s: unavailable (%ld)", what, status);
+	return svc_err_set(err, code, NULL, "%s: %ld", what, status);
+}
+
+/* ---- building blocks ----------------------------------------------------- */
 
 enum svc_result svc_dapr_publish(const struct svc_dapr *d, const char *pubsub,
 				 const char *topic, const char *cloudevent, size_t len,
@@ -72,10 +190,10 @@ enum svc_result svc_dapr_publish(const struct svc_dapr *d, const char *pubsub,
 	}
 	snprintf(path, sizeof path, "/v1.0/publish/%s/%s%s%s", pubsub, topic,
 		 key ? "?metadata.partitionKey=" : "", key ? key : "");
-	static const char *const hdr[] = {"Content-Type: application/cloudevents+json", NULL};
-	struct svc_httpc_resp resp;
-	r = call(d, "POST", path, hdr, cloudevent, len, &resp, err);
-	if (r == SVC_OK && (resp.status < 200 || resp.status > 299))
+	static const struct svc_kv hdr[] = {{"Content-Type", "application/cloudevents+json"}};
+	struct svc_up_resp resp;
+	r = call(d, "POST", path, hdr, 1, cloudevent, len, &resp, err);
+	if (r == SVC_OK && !ok_status(resp.status))
 		r = status_error(&resp, "publish", err);
 	/* The sidecar answers 404 when the pubsub component is not loaded yet:
 	 * that is unavailability, not a missing resource. */
@@ -84,22 +202,14 @@ enum svc_result svc_dapr_publish(const struct svc_dapr *d, const char *pubsub,
 		if (err)
 			err->code = r;
 	}
-	svc_httpc_resp_cleanup(&resp);
+	svc_up_resp_cleanup(&resp);
 out:
 	free(key);
+	char labels[192];
+	snprintf(labels, sizeof labels, "topic=\"%s\",result=\"%s\"", topic,
+		 r == SVC_OK ? "ok" : "error");
+	svc_metrics_inc("events_out_total", "Events published through the sidecar.", labels, 1);
 	return r;
-}
-
-enum svc_result svc_dapr_invoke(const struct svc_dapr *d, const char *app_id,
-				const char *method, const char *path,
-				const char *const *headers, const char *body,
-				size_t body_len, struct svc_httpc_resp *out,
-				struct svc_err *err)
-{
-	char p[1024];
-	if ((size_t)snprintf(p, sizeof p, "/v1.0/invoke/%s/method%s", app_id, path) >= sizeof p)
-		return svc_err_set(err, SVC_EINVAL, NULL, "path too long");
-	return call(d, method, p, headers, body, body_len, out, err);
 }
 
 enum svc_result svc_dapr_state_get(const struct svc_dapr *d, const char *store,
@@ -113,8 +223,8 @@ enum svc_result svc_dapr_state_get(const struct svc_dapr *d, const char *store,
 	char path[768];
 	snprintf(path, sizeof path, "/v1.0/state/%s/%s", store, k);
 	free(k);
-	struct svc_httpc_resp resp;
-	enum svc_result r = call(d, "GET", path, NULL, NULL, 0, &resp, err);
+	struct svc_up_resp resp;
+	enum svc_result r = call(d, "GET", path, NULL, 0, NULL, 0, &resp, err);
 	if (r != SVC_OK)
 		return r;
 	if (resp.status == 204 || (resp.status == 200 && resp.body_len == 0)) {
@@ -127,7 +237,7 @@ enum svc_result svc_dapr_state_get(const struct svc_dapr *d, const char *store,
 		if (etag)
 			snprintf(etag, 128, "%s", resp.etag);
 	}
-	svc_httpc_resp_cleanup(&resp);
+	svc_up_resp_cleanup(&resp);
 	return r;
 }
 
@@ -166,13 +276,13 @@ static enum svc_result post_json(const struct svc_dapr *d, const char *path,
 	char *s = cJSON_PrintUnformatted(body);
 	if (!s)
 		return svc_err_set(err, SVC_ENOMEM, NULL, "out of memory");
-	static const char *const hdr[] = {"Content-Type: application/json", NULL};
-	struct svc_httpc_resp resp;
-	enum svc_result r = call(d, "POST", path, hdr, s, strlen(s), &resp, err);
+	static const struct svc_kv hdr[] = {{"Content-Type", "application/json"}};
+	struct svc_up_resp resp;
+	enum svc_result r = call(d, "POST", path, hdr, 1, s, strlen(s), &resp, err);
 	free(s);
-	if (r == SVC_OK && (resp.status < 200 || resp.status > 299))
+	if (r == SVC_OK && !ok_status(resp.status))
 		r = status_error(&resp, what, err);
-	svc_httpc_resp_cleanup(&resp);
+	svc_up_resp_cleanup(&resp);
 	return r;
 }
 
@@ -206,21 +316,17 @@ enum svc_result svc_dapr_state_delete(const struct svc_dapr *d, const char *stor
 	char *k = svc_url_escape(key);
 	if (!k)
 		return svc_err_set(err, SVC_ENOMEM, NULL, "out of memory");
-	char path[768], ifm[200];
+	char path[768];
 	/* concurrency is a query parameter of its own, not metadata. */
 	snprintf(path, sizeof path, "/v1.0/state/%s/%s%s", store, k,
 		 etag ? "?concurrency=first-write&consistency=strong" : "");
 	free(k);
-	const char *hdr[] = {NULL, NULL};
-	if (etag) {
-		snprintf(ifm, sizeof ifm, "If-Match: %s", etag);
-		hdr[0] = ifm;
-	}
-	struct svc_httpc_resp resp;
-	enum svc_result r = call(d, "DELETE", path, hdr, NULL, 0, &resp, err);
-	if (r == SVC_OK && (resp.status < 200 || resp.status > 299))
+	struct svc_kv hdr[] = {{"If-Match", (char *)etag}};
+	struct svc_up_resp resp;
+	enum svc_result r = call(d, "DELETE", path, hdr, etag ? 1 : 0, NULL, 0, &resp, err);
+	if (r == SVC_OK && !ok_status(resp.status))
 		r = status_error(&resp, "state delete", err);
-	svc_httpc_resp_cleanup(&resp);
+	svc_up_resp_cleanup(&resp);
 	return r;
 }
 
@@ -251,18 +357,18 @@ enum svc_result svc_dapr_secret(const struct svc_dapr *d, const char *store,
 	*value = NULL;
 	char path[512];
 	snprintf(path, sizeof path, "/v1.0/secrets/%s/%s", store, name);
-	struct svc_httpc_resp resp;
-	enum svc_result r = call(d, "GET", path, NULL, NULL, 0, &resp, err);
+	struct svc_up_resp resp;
+	enum svc_result r = call(d, "GET", path, NULL, 0, NULL, 0, &resp, err);
 	if (r != SVC_OK)
 		return r;
 	if (resp.status != 200) {
 		r = status_error(&resp, "secret", err);
-		svc_httpc_resp_cleanup(&resp);
+		svc_up_resp_cleanup(&resp);
 		return r;
 	}
 	cJSON *obj = NULL;
 	r = svc_json_parse_object(resp.body, resp.body_len, &obj, err);
-	svc_httpc_resp_cleanup(&resp);
+	svc_up_resp_cleanup(&resp);
 	if (r != SVC_OK)
 		return svc_err_set(err, SVC_EUPSTREAM, NULL, "secret store answered non-JSON");
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
@@ -278,9 +384,10 @@ enum svc_result svc_dapr_secret(const struct svc_dapr *d, const char *store,
 
 enum svc_result svc_dapr_binding(const struct svc_dapr *d, const char *name,
 				 const char *operation, const cJSON *data,
-				 const cJSON *metadata, struct svc_httpc_resp *out,
+				 const cJSON *metadata, struct svc_up_resp *out,
 				 struct svc_err *err)
 {
+	memset(out, 0, sizeof *out);
 	cJSON *body = cJSON_CreateObject();
 	if (!body)
 		return svc_err_set(err, SVC_ENOMEM, NULL, "out of memory");
@@ -295,21 +402,21 @@ enum svc_result svc_dapr_binding(const struct svc_dapr *d, const char *name,
 		return svc_err_set(err, SVC_ENOMEM, NULL, "out of memory");
 	char path[256];
 	snprintf(path, sizeof path, "/v1.0/bindings/%s", name);
-	static const char *const hdr[] = {"Content-Type: application/json", NULL};
-	enum svc_result r = call(d, "POST", path, hdr, s, strlen(s), out, err);
+	static const struct svc_kv hdr[] = {{"Content-Type", "application/json"}};
+	enum svc_result r = call(d, "POST", path, hdr, 1, s, strlen(s), out, err);
 	free(s);
-	if (r == SVC_OK && (out->status < 200 || out->status > 299))
+	if (r == SVC_OK && !ok_status(out->status))
 		r = status_error(out, "binding", err);
 	return r;
 }
 
 bool svc_dapr_ready(const struct svc_dapr *d)
 {
-	struct svc_httpc_resp resp;
+	struct svc_up_resp resp;
 	struct svc_err err;
-	if (call(d, "GET", "/v1.0/healthz/outbound", NULL, NULL, 0, &resp, &err) != SVC_OK)
+	if (call(d, "GET", "/v1.0/healthz/outbound", NULL, 0, NULL, 0, &resp, &err) != SVC_OK)
 		return false;
-	bool ok = resp.status >= 200 && resp.status < 300;
-	svc_httpc_resp_cleanup(&resp);
+	bool ok = ok_status(resp.status);
+	svc_up_resp_cleanup(&resp);
 	return ok;
 }

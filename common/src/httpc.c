@@ -140,14 +140,3 @@ void svc_httpc_resp_cleanup(struct svc_httpc_resp *r)
 	free(r->body);
 	memset(r, 0, sizeof *r);
 }
-
-char *svc_url_escape(const char *s)
-{
-	pthread_once(&once, init_once);
-	char *e = curl_easy_escape(NULL, s, 0);
-	if (!e)
-		return NULL;
-	char *copy = strdup(e);
-	curl_free(e);
-	return copy;
-}

@@ -1,31 +1,39 @@
 #include "svc/pg.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <libpq-fe.h>
+
 #include "svc/log.h"
+#include "svc/metrics.h"
 
 struct svc_pg {
 	char *conninfo;
 	PGconn *conn;
+	unsigned long session; /* bumped on every new connection */
+	struct svc_pg *next;   /* the pool's idle list; under its lock */
 };
 
-static pthread_key_t thread_key;
-static pthread_once_t thread_once = PTHREAD_ONCE_INIT;
-
-static void thread_free(void *p)
-{
-	svc_pg_free(p);
-}
-
-static void make_key(void)
-{
-	pthread_key_create(&thread_key, thread_free);
-}
+/* Who touches what: lock guards idle, open and in_use; a handle on the
+ * idle list belongs to the pool, one given out to its holder alone. Only
+ * list moves and counters happen under lock: connecting, rolling back and
+ * closing happen outside it. */
+struct svc_pg_pool {
+	pthread_mutex_t lock;
+	pthread_cond_t freed; /* signalled when a handle comes back or a place frees */
+	char *conninfo;
+	int max;
+	int open;             /* handles that exist, idle or given out */
+	int in_use;           /* given out */
+	struct svc_pg *idle;  /* most recently used first: their connections are warm */
+};
 
 struct svc_pg *svc_pg_new(const char *conninfo)
 {
@@ -50,16 +58,16 @@ void svc_pg_free(struct svc_pg *pg)
 	free(pg);
 }
 
-struct svc_pg *svc_pg_thread(const char *conninfo)
+unsigned long svc_pg_session(const struct svc_pg *pg)
 {
-	pthread_once(&thread_once, make_key);
-	struct svc_pg *pg = pthread_getspecific(thread_key);
-	if (!pg) {
-		pg = svc_pg_new(conninfo);
-		if (pg)
-			pthread_setspecific(thread_key, pg);
-	}
-	return pg;
+	return pg->session;
+}
+
+void svc_pg_disconnect(struct svc_pg *pg)
+{
+	if (pg->conn)
+		PQfinish(pg->conn);
+	pg->conn = NULL;
 }
 
 static enum svc_result ensure_conn(struct svc_pg *pg, struct svc_err *err)
@@ -69,6 +77,7 @@ static enum svc_result ensure_conn(struct svc_pg *pg, struct svc_err *err)
 	if (pg->conn)
 		PQfinish(pg->conn);
 	pg->conn = PQconnectdb(pg->conninfo);
+	pg->session++;
 	if (!pg->conn)
 		return svc_err_set(err, SVC_ENOMEM, NULL, "out of memory");
 	if (PQstatus(pg->conn) != CONNECTION_OK) {
@@ -105,7 +114,7 @@ static enum svc_result map_error(struct svc_pg *pg, const PGresult *res,
 }
 
 enum svc_result svc_pg_query(struct svc_pg *pg, const char *sql, int nparams,
-			     const char *const *params, PGresult **out,
+			     const char *const *params, struct pg_result **out,
 			     struct svc_err *err)
 {
 	if (out)
@@ -167,21 +176,6 @@ enum svc_result svc_pg_finish(struct svc_pg *pg, enum svc_result r, struct svc_e
 	if (r != SVC_OK)
 		svc_pg_rollback(pg);
 	return r;
-}
-
-struct svc_pg *svc_pg_conn(const char *conninfo, struct svc_err *err)
-{
-	struct svc_pg *pg = svc_pg_thread(conninfo);
-	if (!pg)
-		svc_err_set(err, SVC_ENOMEM, NULL, "out of memory");
-	return pg;
-}
-
-enum svc_result svc_pg_begin_conn(const char *conninfo, struct svc_pg **pg,
-				  struct svc_err *err)
-{
-	*pg = svc_pg_conn(conninfo, err);
-	return *pg ? svc_pg_begin(*pg, err) : SVC_ENOMEM;
 }
 
 enum svc_result svc_pg_ping(struct svc_pg *pg, struct svc_err *err)
@@ -267,14 +261,6 @@ fail:
 	return r;
 }
 
-enum svc_result svc_pg_ready_check(void *arg, struct svc_err *err)
-{
-	struct svc_pg *pg = svc_pg_thread(arg);
-	if (!pg)
-		return svc_err_set(err, SVC_ENOMEM, NULL, "out of memory");
-	return svc_pg_ping(pg, err);
-}
-
 enum svc_result svc_pg_migrate_at_start(const char *conninfo, const char *schema,
 					const struct svc_migration *m, size_t n,
 					long wait_ms, struct svc_err *err)
@@ -294,5 +280,160 @@ enum svc_result svc_pg_migrate_at_start(const char *conninfo, const char *schema
 		waited += 500;
 	}
 	svc_pg_free(pg);
+	return r;
+}
+
+/* ---- the pool ------------------------------------------------------------ */
+
+void svc_pg_opts_read(struct svc_config *cfg, struct svc_pg_opts *o)
+{
+	o->conninfo = svc_config_str(cfg, "DATABASE_URL", NULL);
+	o->pool_size = (int)svc_config_long(cfg, "DATABASE_POOL_SIZE", "4", 1, 256);
+	o->wait_ms = svc_config_long(cfg, "DATABASE_WAIT_MS", "5000", 0, 600000);
+}
+
+/* Under pool->lock. */
+static void gauges(const struct svc_pg_pool *pool)
+{
+	static const char help[] = "Postgres handles of the pool: given out (in_use) and connected or"
+				   " made (open).";
+	svc_metrics_set("pg_pool_handles", help, "state=\"in_use\"", pool->in_use);
+	svc_metrics_set("pg_pool_handles", help, "state=\"open\"", pool->open);
+}
+
+struct svc_pg_pool *svc_pg_pool_new(const char *conninfo, int max)
+{
+	if (max < 1)
+		return NULL;
+	struct svc_pg_pool *pool = calloc(1, sizeof *pool);
+	if (!pool)
+		return NULL;
+	pool->conninfo = strdup(conninfo);
+	pthread_condattr_t ca;
+	bool attr = pthread_condattr_init(&ca) == 0;
+	/* Deadlines on the monotonic clock: a clock change moves no wait. */
+	if (!pool->conninfo || !attr || pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
+	    pthread_cond_init(&pool->freed, &ca) != 0) {
+		if (attr)
+			pthread_condattr_destroy(&ca);
+		free(pool->conninfo);
+		free(pool);
+		return NULL;
+	}
+	pthread_condattr_destroy(&ca);
+	pthread_mutex_init(&pool->lock, NULL);
+	pool->max = max;
+	gauges(pool);
+	return pool;
+}
+
+void svc_pg_pool_free(struct svc_pg_pool *pool)
+{
+	if (!pool)
+		return;
+	if (pool->in_use)
+		svc_warn(NULL, "postgres pool freed with %d handles still given out", pool->in_use);
+	while (pool->idle) {
+		struct svc_pg *pg = pool->idle;
+		pool->idle = pg->next;
+		svc_pg_free(pg);
+	}
+	pthread_cond_destroy(&pool->freed);
+	pthread_mutex_destroy(&pool->lock);
+	free(pool->conninfo);
+	free(pool);
+}
+
+struct svc_pg *svc_pg_acquire(struct svc_pg_pool *pool, long wait_ms, struct svc_err *err)
+{
+	struct timespec deadline;
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += wait_ms / 1000;
+	deadline.tv_nsec += (wait_ms % 1000) * 1000000L;
+	if (deadline.tv_nsec >= 1000000000L) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&pool->lock);
+	int rc = 0;
+	while (!pool->idle && pool->open >= pool->max && rc != ETIMEDOUT)
+		rc = pthread_cond_timedwait(&pool->freed, &pool->lock, &deadline);
+	struct svc_pg *pg = pool->idle;
+	bool make = false;
+	if (pg) {
+		pool->idle = pg->next;
+		pg->next = NULL;
+	} else if (pool->open < pool->max) {
+		make = true;
+		pool->open++; /* the place is taken now; made below, outside the lock */
+	} else {
+		svc_metrics_inc("pg_pool_busy_total",
+				"Postgres handles waited for in vain (answered 503).", "", 1);
+		pthread_mutex_unlock(&pool->lock);
+		svc_err_set(err, SVC_EUNAVAIL, NULL, "database busy");
+		return NULL;
+	}
+	pool->in_use++;
+	gauges(pool);
+	pthread_mutex_unlock(&pool->lock);
+	if (make && !(pg = svc_pg_new(pool->conninfo))) {
+		pthread_mutex_lock(&pool->lock);
+		pool->open--;
+		pool->in_use--;
+		gauges(pool);
+		pthread_cond_signal(&pool->freed);
+		pthread_mutex_unlock(&pool->lock);
+		svc_err_set(err, SVC_ENOMEM, NULL, "out of memory");
+	}
+	return pg;
+}
+
+void svc_pg_release(struct svc_pg_pool *pool, struct svc_pg *pg)
+{
+	if (!pg)
+		return;
+	/* A handle that never connected is as good as new; one whose
+	 * connection broke, or that is left inside a transaction it cannot
+	 * end, goes. */
+	bool keep = true;
+	if (pg->conn && PQstatus(pg->conn) != CONNECTION_OK) {
+		keep = false;
+	} else if (pg->conn && PQtransactionStatus(pg->conn) != PQTRANS_IDLE) {
+		svc_warn(NULL, "postgres handle given back inside a transaction: rolled back");
+		svc_pg_rollback(pg);
+		keep = PQstatus(pg->conn) == CONNECTION_OK &&
+		       PQtransactionStatus(pg->conn) == PQTRANS_IDLE;
+	}
+	if (!keep)
+		svc_pg_free(pg);
+	pthread_mutex_lock(&pool->lock);
+	pool->in_use--;
+	if (keep) {
+		pg->next = pool->idle;
+		pool->idle = pg;
+	} else {
+		pool->open--;
+	}
+	gauges(pool);
+	pthread_cond_signal(&pool->freed);
+	pthread_mutex_unlock(&pool->lock);
+}
+
+int svc_pg_pool_in_use(struct svc_pg_pool *pool)
+{
+	pthread_mutex_lock(&pool->lock);
+	int n = pool->in_use;
+	pthread_mutex_unlock(&pool->lock);
+	return n;
+}
+
+enum svc_result svc_pg_ready_check(void *arg, struct svc_err *err)
+{
+	struct svc_pg_pool *pool = arg;
+	struct svc_pg *pg = svc_pg_acquire(pool, 1000, err);
+	if (!pg)
+		return err ? err->code : SVC_EUNAVAIL;
+	enum svc_result r = svc_pg_ping(pg, err);
+	svc_pg_release(pool, pg);
 	return r;
 }

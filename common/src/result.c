@@ -100,3 +100,22 @@ char *svc_err_body(const struct svc_err *err)
 	cJSON_Delete(root);
 	return s;
 }
+
+bool svc_err_parse(const char *body, size_t len, struct svc_err *out)
+{
+	if (!body || len == 0)
+		return false;
+	cJSON *root = cJSON_ParseWithLength(body, len);
+	const cJSON *e = cJSON_GetObjectItemCaseSensitive(root, "error");
+	const char *code = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "code"));
+	const char *msg = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "message"));
+	const char *field = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "field"));
+	bool ok = code != NULL;
+	if (ok && out) {
+		svc_err_clear(out);
+		out->code = SVC_EUPSTREAM;
+		svc_err_set(out, SVC_EUPSTREAM, field, "%s", msg ? msg : code);
+	}
+	cJSON_Delete(root);
+	return ok;
+}

@@ -202,7 +202,11 @@ int main(void)
 	store = getenv("STATE_STORE");
 	if (!store || !*store)
 		store = "statestore";
-	svc_dapr_init(&dapr, base, 5000, getenv("DAPR_API_TOKEN"));
+	struct svc_err err = {0};
+	if (svc_dapr_init(&dapr, base, 5000, getenv("DAPR_API_TOKEN"), &err) != SVC_OK) {
+		fprintf(stderr, "live_dapr_state: %s\n", err.message);
+		return 2;
+	}
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(missing_key_is_not_found),
 		cmocka_unit_test(save_get_roundtrip_with_etag),

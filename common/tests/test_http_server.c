@@ -15,13 +15,16 @@
 #include <event2/event.h>
 #include <event2/thread.h>
 
-#include "svc/http.h"
+#include "svc/pool.h"
+#include "svc/server.h"
+#include "svc/stream.h"
 
 #define LIMIT 65536
 
 struct server {
 	struct event_base *base;
-	struct svc_http *http;
+	struct svc_server *http;
+	struct svc_pool *pool;
 	pthread_t loop;
 	int port;
 };
@@ -75,18 +78,20 @@ static int setup(void **state)
 	static struct server s;
 	evthread_use_pthreads();
 	s.base = event_base_new();
-	struct svc_http_opts o = {.host = "127.0.0.1", .port = 0, .max_body = LIMIT,
-				  .workers = 2};
-	s.http = svc_http_new(s.base, &o);
+	struct svc_server_opts o = {.host = "127.0.0.1", .port = 0, .max_body = LIMIT};
+	s.pool = svc_pool_new(s.base, "test", 2, 64);
+	assert_non_null(s.pool);
+	assert_int_equal(svc_pool_start(s.pool), 0);
+	s.http = svc_server_new(s.base, &o, s.pool);
 	assert_non_null(s.http);
-	assert_int_equal(svc_http_route(s.http, "POST", "/echo", h_echo, NULL, SVC_ROUTE_JSON), 0);
-	assert_int_equal(svc_http_route(s.http, "GET", "/echo", h_echo, NULL, 0), 0);
-	assert_int_equal(svc_http_route(s.http, "GET", "/inline", h_plain, NULL,
-					SVC_ROUTE_INLINE), 0);
-	svc_http_set_filter(s.http, filter, NULL);
-	assert_int_equal(svc_http_port(s.http), 0);
-	assert_int_equal(svc_http_listen(s.http), 0);
-	s.port = svc_http_port(s.http);
+	assert_int_equal(svc_server_route(s.http, "POST", "/echo", h_echo, NULL, SVC_ROUTE_JSON, NULL), 0);
+	assert_int_equal(svc_server_route(s.http, "GET", "/echo", h_echo, NULL, 0, NULL), 0);
+	assert_int_equal(svc_server_route(s.http, "GET", "/inline", h_plain, NULL,
+					SVC_ROUTE_INLINE, NULL), 0);
+	svc_server_set_filter(s.http, filter, NULL);
+	assert_int_equal(svc_server_port(s.http), 0);
+	assert_int_equal(svc_server_listen(s.http), 0);
+	s.port = svc_server_port(s.http);
 	assert_true(s.port > 0);
 	assert_int_equal(pthread_create(&s.loop, NULL, run_loop, s.base), 0);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -99,7 +104,9 @@ static int teardown(void **state)
 	struct server *s = *state;
 	event_base_loopbreak(s->base);
 	pthread_join(s->loop, NULL);
-	svc_http_free(s->http);
+	svc_pool_stop(s->pool);
+	svc_server_free(s->http);
+	svc_pool_free(s->pool);
 	event_base_free(s->base);
 	curl_global_cleanup();
 	return 0;
@@ -264,7 +271,7 @@ static void routes_are_listed_in_order(void **state)
 {
 	const struct server *s = *state;
 	char out[256] = "";
-	svc_http_routes(s->http, add_line, out);
+	svc_server_routes(s->http, add_line, out);
 	assert_string_equal(out, "POST /echo\nGET /echo\nGET /inline\n");
 }
 

@@ -23,7 +23,9 @@
 #include <event2/event.h>
 #include <event2/thread.h>
 
-#include "svc/http.h"
+#include "svc/pool.h"
+#include "svc/server.h"
+#include "svc/stream.h"
 
 #define SLOTS 8
 
@@ -38,7 +40,8 @@ static struct slot slots[SLOTS];
 
 struct server {
 	struct event_base *base;
-	struct svc_http *http;
+	struct svc_server *http;
+	struct svc_pool *pool;
 	pthread_t loop;
 	int port;
 };
@@ -91,14 +94,17 @@ static int setup(void **state)
 	evthread_use_pthreads();
 	s.base = event_base_new();
 	/* One worker: a stream that held it would starve every other request. */
-	struct svc_http_opts o = {.host = "127.0.0.1", .port = 0, .max_body = 4096,
-				  .workers = 1, .max_streams = 3};
-	s.http = svc_http_new(s.base, &o);
+	struct svc_server_opts o = {.host = "127.0.0.1", .port = 0, .max_body = 4096,
+				  .max_streams = 3};
+	s.pool = svc_pool_new(s.base, "test", 1, 64);
+	assert_non_null(s.pool);
+	assert_int_equal(svc_pool_start(s.pool), 0);
+	s.http = svc_server_new(s.base, &o, s.pool);
 	assert_non_null(s.http);
-	assert_int_equal(svc_http_route(s.http, "GET", "/stream", h_stream, NULL, 0), 0);
-	assert_int_equal(svc_http_route(s.http, "GET", "/plain", h_plain, NULL, 0), 0);
-	assert_int_equal(svc_http_listen(s.http), 0);
-	s.port = svc_http_port(s.http);
+	assert_int_equal(svc_server_route(s.http, "GET", "/stream", h_stream, NULL, 0, NULL), 0);
+	assert_int_equal(svc_server_route(s.http, "GET", "/plain", h_plain, NULL, 0, NULL), 0);
+	assert_int_equal(svc_server_listen(s.http), 0);
+	s.port = svc_server_port(s.http);
 	assert_int_equal(pthread_create(&s.loop, NULL, run_loop, s.base), 0);
 	*state = &s;
 	return 0;
@@ -109,7 +115,9 @@ static int teardown(void **state)
 	struct server *s = *state;
 	event_base_loopbreak(s->base);
 	pthread_join(s->loop, NULL);
-	svc_http_free(s->http);
+	svc_pool_stop(s->pool);
+	svc_server_free(s->http);
+	svc_pool_free(s->pool);
 	event_base_free(s->base);
 	return 0;
 }
@@ -194,12 +202,12 @@ static struct svc_stream *open_stream(const struct server *srv, int n, int rcvbu
 static size_t open_streams(const struct server *s)
 {
 	for (int i = 0; i < 500; i++) {
-		size_t n = svc_http_streams(s->http);
+		size_t n = svc_server_streams(s->http);
 		if (n == 0)
 			return 0;
 		usleep(10 * 1000);
 	}
-	return svc_http_streams(s->http);
+	return svc_server_streams(s->http);
 }
 
 static void bytes_sent_later_reach_the_client_until_the_owner_closes(void **state)
@@ -213,7 +221,7 @@ static void bytes_sent_later_reach_the_client_until_the_owner_closes(void **stat
 	assert_non_null(strcasestr(in.data, "Transfer-Encoding: chunked\r\n"));
 	assert_non_null(strcasestr(in.data, "Cache-Control: no-store\r\n"));
 	assert_non_null(strcasestr(in.data, "X-Request-Id: "));
-	assert_int_equal(svc_http_streams(srv->http), 1);
+	assert_int_equal(svc_server_streams(srv->http), 1);
 
 	assert_int_equal(svc_stream_send(s, "one\n", 4), 0);
 	assert_int_equal(svc_stream_send(s, "two\n", 4), 0);
@@ -315,7 +323,7 @@ static void end_all(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
-	svc_http_end_streams(arg);
+	svc_server_end_streams(arg);
 }
 
 /* Last: the server refuses streams from here on. */

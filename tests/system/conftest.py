@@ -3,6 +3,7 @@ scripts/system-tests.sh (Postgres, Redis, Kafka, daprd sidecars) through its
 public interfaces: HTTP on 127.0.0.1, Kafka via todo-events, and psql for
 checking rows."""
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
@@ -425,3 +426,32 @@ def served(base, method, route, code="200"):
     """How many requests a service answered on route with code, from its
     /metrics: proof that a replica did its share."""
     return http_requests(base).get((method, route, str(code)), 0)
+
+
+@contextlib.contextmanager
+def own_gateway(ready_path="/readyz", **overrides):
+    """An api-gateway on a free 127.0.0.1 port with the stack gateway's
+    environment (its sidecar, Redis) plus overrides; stopped at the end.
+    Yields its URL, log file and pid."""
+    port = free_port()
+    env = {**stack_service_env("api-gateway"), "PORT": str(port), **overrides}
+    log_path = os.path.join(RUN, "logs", f"api-gateway-{port}.log")
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen([os.path.join(BIN, "api-gateway")], env=env, stdout=log,
+                                stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        def up():
+            try:
+                return request("GET", url + ready_path, timeout=2).status == 200
+            except OSError:
+                return False
+        assert eventually(up, timeout=60), open(log_path).read()[-2000:]
+        yield url, log_path, proc.pid
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

@@ -3,48 +3,17 @@ per sign-in address and per user; fail open without Redis), CORS, JSON 413
 and 415, X-Request-Id. Limits are tested on gateways of the test's own
 (tiny limits, started beside the stack with its environment); the rest on the
 stack's gateway."""
-import contextlib
 import os
 import random
 import re
-import subprocess
-import time
 import uuid
 
 import pytest
 
-from conftest import (BIN, GATEWAY, RUN, auth, eventually, free_port, new_user, psql, request,
-                      stack_service_env)
+from conftest import (GATEWAY, RUN, auth, eventually, free_port, new_user, own_gateway, psql,
+                      request)
 
 ORIGIN = "http://app.test"
-
-
-@contextlib.contextmanager
-def own_gateway(ready_path="/readyz", **overrides):
-    """An api-gateway on a free 127.0.0.1 port with the stack gateway's
-    environment (its sidecar, Redis) plus overrides; stopped at the end."""
-    port = free_port()
-    env = {**stack_service_env("api-gateway"), "PORT": str(port), **overrides}
-    log_path = os.path.join(RUN, "logs", f"api-gateway-{port}.log")
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen([os.path.join(BIN, "api-gateway")], env=env, stdout=log,
-                                stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        def up():
-            try:
-                return request("GET", url + ready_path, timeout=2).status == 200
-            except OSError:
-                return False
-        assert eventually(up, timeout=60), open(log_path).read()[-2000:]
-        yield url, log_path
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +21,7 @@ def edge():
     """Tiny limits, the loopback peer trusted as a proxy, one allowed origin."""
     with own_gateway(RATE_LIMIT_ADDR_PER_MIN="5", RATE_LIMIT_AUTH_PER_MIN="2",
                      RATE_LIMIT_USER_PER_MIN="3", TRUSTED_PROXIES="127.0.0.1",
-                     CORS_ALLOWED_ORIGINS=ORIGIN + ", https://other.test") as (url, _):
+                     CORS_ALLOWED_ORIGINS=ORIGIN + ", https://other.test") as (url, *_):
         yield url
 
 
@@ -129,7 +98,7 @@ def metric(base, name):
 
 def test_without_redis_requests_pass_unchecked_and_are_counted():
     with own_gateway(ready_path="/healthz", REDIS_PORT=str(free_port()),
-                     RATE_LIMIT_ADDR_PER_MIN="1") as (url, log_path):
+                     RATE_LIMIT_ADDR_PER_MIN="1") as (url, log_path, _):
         for _ in range(3):
             assert request("GET", url + "/api/openapi.yaml").status == 200
         assert metric(url, "gateway_rate_limit_unchecked_total") >= 3

@@ -4,11 +4,15 @@ once per (series, occurrence), when an occurrence is completed or its due
 time passes; dates follow the RRULE in the series' time zone."""
 import collections
 import datetime
+import http.server
 import json
 import os
+import subprocess
+import threading
 
-from conftest import (GATEWAY, auth, event_validators, eventually, kafka_events, new_user,
-                      request, served, service_url, stack)
+from conftest import (BIN, GATEWAY, auth, event_validators, eventually, free_port, kafka_events,
+                      make_token, new_user, psql, request, served, service_url, stack,
+                      stack_service_env)
 
 UTC = datetime.timezone.utc
 
@@ -254,3 +258,124 @@ def test_occurrences_are_for_recurrence_service_only():
     r = request("POST", GATEWAY + "/internal/series/6f1c2d4e-0000-4000-8000-000000000001/occurrences",
                 body, auth(new_user()))
     assert r.status == 404
+
+
+def test_an_occurrence_is_made_once_even_after_its_task_is_deleted():
+    """task-service's key per (series, occurrence) outlives the task: asked
+    again, it answers the task made before, and once that task is deleted
+    (skipped) it never makes it again, however late the request comes."""
+    user = new_user()
+    first = create(user, title="Keyed", due_at="2027-12-01T09:00:00Z", rrule="FREQ=DAILY")
+    url = service_url("task-service") + f"/internal/series/{first['id']}/occurrences"
+    svc = {"Authorization": "Bearer " + make_token("recurrence-service", typ="service")}
+    at = "2027-12-05T09:00:00Z"
+    body = {"user_id": user, "occurrence_at": at,
+            "task": {"title": "Keyed", "due_at": at, "rrule": "FREQ=DAILY"}}
+    made = request("POST", url, body, svc)
+    assert made.status == 201, made.body
+    again = request("POST", url, body, svc)
+    assert again.status == 200 and again.json()["id"] == made.json()["id"]
+    assert api("DELETE", f"/api/tasks/{made.json()['id']}", user).status == 204
+    gone = request("POST", url, body, svc)
+    assert gone.status == 410 and gone.json()["error"]["code"] == "gone", gone.body
+    assert not [t for t in series_tasks(user, first["id"])
+                if t["occurrence_at"] and utc(t["occurrence_at"]) == utc(at)]
+
+
+class StalledUpstream:
+    """An HTTP server on 127.0.0.1 that holds every request until released,
+    then answers 503: a task-service that hangs."""
+
+    def __init__(self):
+        self.arrived = threading.Event()
+        self.release = threading.Event()
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                outer.arrived.set()
+                outer.release.wait(60)
+                self.send_response(503)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_a_call_to_task_service_that_hangs_holds_no_lock():
+    """A replica whose call to task-service hangs holds no transaction and no
+    row lock meanwhile: the stack's own replica advances the same series at
+    once, instead of waiting for the call to time out."""
+    user = new_user()
+    first = create(user, title="Stalled", due_at="2027-11-01T09:00:00Z", rrule="FREQ=DAILY")
+    assert api("POST", f"/api/tasks/{first['id']}/complete", user).status == 200
+    second = next_open(user, first["id"], utc(first["due_at"]))
+    assert second and utc(second["due_at"]) == utc("2027-11-02T09:00:00Z")
+    completed = eventually(lambda: [e for e in kafka_events("task-completed")
+                                    if e["key"] == first["id"]], timeout=30)
+    upstream = StalledUpstream()
+    # A third replica, without a sidecar of its own, whose task-service hangs.
+    env = stack_service_env("recurrence-service")
+    app = "rec-stalled-%d" % free_port()
+    env.update({"PORT": str(free_port()), "TASK_SERVICE_URL": upstream.url,
+                "UPSTREAM_TIMEOUT_MS": "60000",
+                "DATABASE_URL": env["DATABASE_URL"] + " application_name=" + app})
+    base = "http://127.0.0.1:" + env["PORT"]
+    log = open(os.path.join(os.environ["STACK_RUN"], "logs", app + ".log"), "w")
+    proc = subprocess.Popen([os.path.join(BIN, "recurrence-service")], env=env, stdout=log,
+                            stderr=subprocess.STDOUT)
+    delivery, caller = [], None
+    try:
+        def ready():
+            try:
+                return request("GET", base + "/readyz", timeout=2).status == 200
+            except OSError:
+                return False
+        assert eventually(ready, timeout=60)
+        # The completion delivered again, to that replica: it plans the
+        # occurrence after the first and calls task-service, which hangs.
+        headers = {"Content-Type": "application/cloudevents+json",
+                   "dapr-api-token": env.get("APP_API_TOKEN", "")}
+        body = json.dumps(completed[0]["event"]).encode()
+        caller = threading.Thread(target=lambda: delivery.append(
+            request("POST", base + "/events/task-completed", raw=body, headers=headers,
+                    timeout=90)))
+        caller.start()
+        assert upstream.arrived.wait(30)
+        # Meanwhile its connections hold no transaction and no lock ...
+        rows = psql("SELECT a.state, count(l.pid) FROM pg_stat_activity a"
+                    " LEFT JOIN pg_locks l ON l.pid = a.pid"
+                    " WHERE a.application_name = :'p1' GROUP BY a.pid, a.state", app)
+        assert rows and all(state == "idle" and n == "0" for state, n in rows), rows
+        # ... and the stack's replica moves the same series on at once.
+        assert api("POST", f"/api/tasks/{second['id']}/complete", user).status == 200
+        third = next_open(user, first["id"], utc(second["due_at"]), timeout=15)
+        assert third and utc(third["due_at"]) == utc("2027-11-03T09:00:00Z")
+        assert not upstream.release.is_set()  # the call still hangs
+    finally:
+        upstream.close()
+        if caller:
+            caller.join(60)
+        proc.terminate()
+        proc.wait(timeout=30)
+        log.close()
+    # The hung call failed: that replica asked for the event again.
+    assert delivery and json.loads(delivery[0].body)["status"] == "RETRY"
+    # Nothing was made twice, and the series did not move backwards.
+    tasks = series_tasks(user, first["id"])
+    assert [t["due_at"] and iso(utc(t["due_at"])) for t in tasks] == [
+        "2027-11-01T09:00:00Z", "2027-11-02T09:00:00Z", "2027-11-03T09:00:00Z"]
+    latest = psql("SELECT latest_task_id FROM recurrence.series WHERE series_id = :'p1'",
+                  first["id"])
+    assert latest == [[third["id"]]]

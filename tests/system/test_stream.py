@@ -13,7 +13,7 @@ import pytest
 
 from conftest import (GATEWAY, RUN, bearer, eventually, make_token, new_user, open_stream,
                       publish_notification, redis_cli, request, stack)
-from test_gateway import own_gateway
+from conftest import own_gateway
 
 _ids = itertools.count(int(time.time()))
 
@@ -115,7 +115,7 @@ def test_the_access_token_query_works_and_never_reaches_the_logs():
 
 
 def test_heartbeats_come_every_sse_heartbeat_ms():
-    with own_gateway(SSE_HEARTBEAT_MS="300") as (url, _):
+    with own_gateway(SSE_HEARTBEAT_MS="300") as (url, *_):
         with open_stream(url, token=make_token(new_user())) as s:
             assert s.status == 200
             t0 = time.time()
@@ -135,7 +135,7 @@ def _until_the_end(stream):
 
 
 def test_a_stream_ends_when_its_token_expires():
-    with own_gateway(SSE_HEARTBEAT_MS="300") as (url, _):
+    with own_gateway(SSE_HEARTBEAT_MS="300") as (url, *_):
         with open_stream(url, token=make_token(new_user(), ttl=2)) as s:
             assert s.status == 200
             t0 = time.time()
@@ -144,7 +144,7 @@ def test_a_stream_ends_when_its_token_expires():
 
 
 def test_a_stopping_gateway_ends_its_streams_at_once():
-    with own_gateway() as (url, _):
+    with own_gateway() as (url, *_):
         s = open_stream(url, token=make_token(new_user()))
         assert s.status == 200
         t0 = time.time()
@@ -157,7 +157,7 @@ def test_a_stopping_gateway_ends_its_streams_at_once():
 def test_streams_on_two_gateways_both_get_their_users_notification():
     user = new_user()
     token = make_token(user)
-    with own_gateway() as (url, _):
+    with own_gateway() as (url, *_):
         with open_stream(GATEWAY, token=token) as a, open_stream(url, token=token) as b:
             assert a.status == b.status == 200
             n = notification()

@@ -1,14 +1,15 @@
 /* Service defaults: what every service gets the same way. The event loop,
- * the HTTP server with /healthz, /readyz and /metrics, Dapr subscriptions
- * (GET /dapr/subscribe + delivery routes) and input bindings, the JWT key
- * from the Dapr secret store, and graceful shutdown on SIGTERM/SIGINT.
+ * the HTTP server (server.h) with /healthz, /readyz and /metrics, the
+ * worker pools (pool.h), the sidecar's settings (dapr.h), start and stop
+ * hooks, and graceful shutdown on SIGTERM/SIGINT. Subscriptions and
+ * bindings are pubsub.h's, tokens auth.h's.
  *
  * Common environment (each service's README lists it too):
  *   HOST (127.0.0.1), PORT (required), LOG_LEVEL (info), HTTP_WORKERS (4),
- *   MAX_BODY_BYTES (65536), DAPR_HTTP_ENDPOINT (http://127.0.0.1:3500),
- *   DAPR_TIMEOUT_MS (5000), DAPR_API_TOKEN, PUBSUB_NAME (pubsub),
- *   SECRET_STORE (secretstore), JWT_SECRET_NAME (jwt-signing-key),
- *   SHUTDOWN_GRACE_MS (10000).
+ *   HTTP_QUEUE_MAX (256), MAX_BODY_BYTES (65536), HTTP_MAX_STREAMS (512),
+ *   DAPR_HTTP_ENDPOINT (http://127.0.0.1:3500), DAPR_TIMEOUT_MS (5000),
+ *   DAPR_API_TOKEN, APP_API_TOKEN, PUBSUB_NAME (pubsub), SECRET_STORE
+ *   (secretstore), SHUTDOWN_GRACE_MS (10000).
  *
  * Every service binary run with --print-routes prints its routes, one
  * "METHOD /pattern" line each, and exits 0 from svc_app_run without
@@ -22,77 +23,68 @@
 
 #include "svc/config.h"
 #include "svc/dapr.h"
-#include "svc/event.h"
-#include "svc/http.h"
-#include "svc/jwt.h"
+#include "svc/loop.h"
+#include "svc/pool.h"
+#include "svc/server.h"
+#include "svc/stream.h"
 
+struct event_base;
 struct svc_app;
 
 /* Reads the common environment into cfg (problems are recorded there, see
  * svc_config_check). Returns NULL on OOM. ctx is handed to every handler. */
 struct svc_app *svc_app_new(const char *name, struct svc_config *cfg, void *ctx);
+/* Frees the app after svc_app_run returned (or instead of it): the server,
+ * the pools, the loop. NULL is a no-op. */
 void svc_app_free(struct svc_app *app);
 
 const char *svc_app_name(const struct svc_app *app);
+/* The loop every INLINE and ASYNC handler runs on. */
+struct event_base *svc_app_base(const struct svc_app *app);
+/* The sidecar's settings (DAPR_HTTP_ENDPOINT, DAPR_TIMEOUT_MS,
+ * DAPR_API_TOKEN); borrowed for the app's life. */
 const struct svc_dapr *svc_app_dapr(const struct svc_app *app);
 const char *svc_app_pubsub(const struct svc_app *app);
+const char *svc_app_secret_store(const struct svc_app *app);
+/* APP_API_TOKEN: what the sidecar sends as dapr-api-token ("" for none). */
+const char *svc_app_sidecar_token(const struct svc_app *app);
 /* True when the binary only prints its routes (--print-routes): start no
  * background work that could act (deliveries, relays). */
 bool svc_app_print_only(const struct svc_app *app);
 
-/* Routes, as svc_http_route. May be called before svc_app_run only. */
+/* Routes, as svc_server_route, on the app's default pool ("http",
+ * HTTP_WORKERS threads, HTTP_QUEUE_MAX waiting). May be called before
+ * svc_app_run only. */
 int svc_app_route(struct svc_app *app, const char *method, const char *pattern,
 		  svc_handler fn, void *arg, int flags);
+/* The same on a pool of the service's own (svc_app_pool). */
+int svc_app_route_on(struct svc_app *app, struct svc_pool *pool, const char *method,
+		     const char *pattern, svc_handler fn, void *arg, int flags);
+/* A pool of the service's own, started and stopped with the app (blocking
+ * or CPU-heavy work that must not wait behind the default pool's, or hold
+ * it up). Owned by the app. NULL on OOM. */
+struct svc_pool *svc_app_pool(struct svc_app *app, const char *name, int threads,
+			      size_t max_queued);
 
-/* The service's filter before routing, as svc_http_set_filter. */
+/* The service's filter before its handlers, as svc_server_set_filter. */
 void svc_app_filter(struct svc_app *app, svc_filter_fn fn, void *arg);
 
-/* A dependency /readyz checks; runs on a worker thread, must be bounded. */
+/* A dependency /readyz checks; runs on the app's probe pool (a thread of
+ * its own, so readiness never waits behind requests), must be bounded. */
 typedef enum svc_result (*svc_ready_fn)(void *arg, struct svc_err *err);
 void svc_app_ready_check(struct svc_app *app, const char *name, svc_ready_fn fn,
 			 void *arg);
 
-enum svc_delivery { SVC_DELIVERY_SUCCESS, SVC_DELIVERY_RETRY, SVC_DELIVERY_DROP };
-
-/* Handles one delivered event, on a worker thread. Must be idempotent on
- * ev->id. request_id is for logging. */
-typedef enum svc_delivery (*svc_event_fn)(void *arg, const struct svc_event *ev,
-					  const char *request_id);
-
-/* Subscribes to topic on the app's pubsub with dead-letter topic
- * "<topic>.dlq", delivered to POST /events/<topic>. */
-int svc_app_subscribe(struct svc_app *app, const char *topic, svc_event_fn fn,
-		      void *arg);
-
-/* An input binding (e.g. cron) named name: Dapr POSTs to /<name>. */
-typedef enum svc_result (*svc_binding_fn)(void *arg, const struct svc_req *req,
-					  struct svc_err *err);
-int svc_app_binding(struct svc_app *app, const char *name, svc_binding_fn fn,
-		    void *arg);
-
-/* Asks for the JWT signing key from the secret store in the background;
- * /readyz waits for it. */
-void svc_app_use_jwt(struct svc_app *app);
-/* Verifies "Authorization: Bearer <jwt>" of typ want_typ ("access" or
- * "service"; NULL accepts either). SVC_EAUTH with a reason otherwise;
- * SVC_EUNAVAIL while the key has not been loaded. */
-enum svc_result svc_app_auth(struct svc_app *app, const struct svc_req *req,
-			     const char *want_typ, struct svc_claims *out,
-			     struct svc_err *err);
-/* For handlers: verifies the access token as svc_app_auth into *who; on
- * failure answers resp with the error and returns false. */
-bool svc_app_authed(struct svc_app *app, const struct svc_req *req, struct svc_resp *resp,
-		    struct svc_claims *who);
-/* The same for a token found elsewhere (NULL or empty: SVC_EAUTH). */
-enum svc_result svc_app_auth_token(struct svc_app *app, const char *token,
-				   const char *want_typ, struct svc_claims *out,
-				   struct svc_err *err);
-/* Signs a token with the loaded key; *out caller frees with free(). */
-enum svc_result svc_app_sign(struct svc_app *app, const struct svc_claims *c,
-			     char **out, struct svc_err *err);
+/* Hooks: on_start runs once the server listens, before the loop starts
+ * (not with --print-routes); on_stop after the loop stopped and the pools
+ * drained, in the reverse order of registration. At most 8 of each. */
+typedef void (*svc_app_hook)(void *arg);
+int svc_app_on_start(struct svc_app *app, svc_app_hook fn, void *arg);
+int svc_app_on_stop(struct svc_app *app, svc_app_hook fn, void *arg);
 
 /* Binds, serves until SIGTERM/SIGINT, drains in-flight requests (bounded
- * by SHUTDOWN_GRACE_MS), and returns the process exit code. */
+ * by SHUTDOWN_GRACE_MS), stops the pools, runs the stop hooks, and returns
+ * the process exit code. */
 int svc_app_run(struct svc_app *app);
 
 #endif

@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "svc/http.h"
+#include "svc/server.h"
 #include "svc/result.h"
 #include "svc/util.h"
 

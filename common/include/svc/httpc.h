@@ -1,6 +1,7 @@
-/* A blocking HTTP client over libcurl, for worker threads. Each thread keeps
- * one curl handle so connections to the sidecar are reused. Every call has a
- * timeout and a response size cap. */
+/* A blocking HTTP client over libcurl, for worker threads calling outside
+ * services over HTTPS (webhooks, a model provider); the sidecar and peers
+ * are dapr.h's. Each thread keeps one curl handle, so connections are
+ * reused. Every call has a timeout and a response size cap. */
 #ifndef SVC_HTTPC_H
 #define SVC_HTTPC_H
 
@@ -25,8 +26,5 @@ enum svc_result svc_httpc_request(const char *method, const char *url,
 				  size_t body_len, long timeout_ms, size_t max_resp,
 				  struct svc_httpc_resp *out, struct svc_err *err);
 void svc_httpc_resp_cleanup(struct svc_httpc_resp *r);
-
-/* URL-escapes s; caller frees with free(). */
-char *svc_url_escape(const char *s);
 
 #endif

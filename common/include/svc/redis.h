@@ -72,4 +72,37 @@ enum svc_result svc_redis_sub_ready_check(void *arg, struct svc_err *err);
  * NULL is a no-op. */
 void svc_redis_sub_stop(struct svc_redis_sub *s);
 
+/* ---- asynchronous commands ----------------------------------------------
+ * One connection on an event loop (hiredis's libevent adapter), commands
+ * pipelined on it, each reply handed back on the loop thread, each command
+ * bounded by a timeout. After a break it reconnects with a backoff from
+ * 100 ms doubling to 5 s; meanwhile commands fail at once. Everything here
+ * runs on the loop thread of the base it was made with. */
+struct event_base;
+struct svc_redis_async;
+
+/* Connects to host:port (a numeric address) on base; timeout_ms bounds
+ * each command. NULL on OOM. */
+struct svc_redis_async *svc_redis_async_new(struct event_base *base, const char *host,
+					    int port, long timeout_ms);
+/* Closes the connection; callbacks still pending run now with
+ * SVC_EUNAVAIL. NULL is a no-op. */
+void svc_redis_async_free(struct svc_redis_async *a);
+
+/* A command's end: r SVC_OK with reply (borrowed for the call; a Redis
+ * error reply is SVC_EUPSTREAM with reply set), or SVC_EUNAVAIL /
+ * SVC_ETIMEOUT with reply NULL and a message in err. */
+typedef void (*svc_redis_reply_fn)(void *arg, enum svc_result r, const redisReply *reply,
+				   const struct svc_err *err);
+
+/* Sends a command (binary-safe argv). fn runs exactly once, later, on the
+ * loop thread. Returns 0; or -1 with err set when it cannot be sent now
+ * (no connection, OOM): fn does not run then. */
+int svc_redis_async_argv(struct svc_redis_async *a, int argc, const char **argv,
+			 const size_t *argvlen, svc_redis_reply_fn fn, void *arg,
+			 struct svc_err *err);
+
+/* True while connected. */
+bool svc_redis_async_ready(const struct svc_redis_async *a);
+
 #endif

@@ -2,6 +2,7 @@
 #ifndef SVC_RESULT_H
 #define SVC_RESULT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 enum svc_result {
@@ -48,5 +49,9 @@ void svc_err_clear(struct svc_err *err);
 /* The JSON error body {"error":{"code","message","field"?}}.
  * Returns a malloc'd NUL-terminated string; caller frees with free(). */
 char *svc_err_body(const struct svc_err *err);
+/* True when body (len bytes) is that JSON error shape; then out (may be
+ * NULL) receives its message and field (its code is left SVC_EUPSTREAM:
+ * the caller knows what the status means). */
+bool svc_err_parse(const char *body, size_t len, struct svc_err *out);
 
 #endif

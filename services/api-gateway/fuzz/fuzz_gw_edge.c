@@ -58,7 +58,7 @@ static void stream(char **f)
 				   {.name = "Authorization", .value = f[AUTH]}};
 	struct svc_kv *query = NULL;
 	size_t nquery = 0;
-	if (svc_http_query_parse(f[QUERY], &query, &nquery) != 0)
+	if (svc_query_parse(f[QUERY], &query, &nquery) != 0)
 		return;
 	struct svc_req req = {.method = f[METHOD], .path = f[PATH], .route = GW_SSE_ROUTE,
 			      .headers = headers, .nheaders = 2, .query = query,

@@ -8,7 +8,9 @@
 
 #include "auth.h"
 #include "auth_store.h"
+#include "edge.h"
 #include "svc/app.h"
+#include "svc/auth.h"
 #include "svc/log.h"
 #include "svc/pg.h"
 #include "svc/util.h"
@@ -20,6 +22,15 @@
 
 /* One per process: set up before the server starts, read-only after. */
 static struct gw_pwhash pwhash;
+
+/* A database handle for one step of a handler (given back with
+ * svc_pg_release before the handler waits on anything else: a hash slot
+ * is not worth a connection). NULL with err set ("database busy", 503)
+ * when none comes free in time. */
+static struct svc_pg *db_acquire(struct gw_ctx *ctx, struct svc_err *err)
+{
+	return svc_pg_acquire(ctx->db, ctx->pg.wait_ms, err);
+}
 
 /* Answers err; failures of ours or of a dependency are logged. */
 static void fail(struct svc_req *req, struct svc_resp *resp, const struct svc_err *err)
@@ -95,7 +106,7 @@ static enum svc_result pair_sign(struct gw_ctx *ctx, const char *user_id, struct
 	snprintf(c.typ, sizeof c.typ, "access");
 	c.iat = time(NULL);
 	c.exp = c.iat + GW_ACCESS_TTL;
-	return svc_app_sign(ctx->app, &c, &p->access, err);
+	return svc_auth_sign(ctx->auth, &c, &p->access, err);
 }
 
 /* Ends a handler that issues a pair: the token response with status when
@@ -132,6 +143,7 @@ static void h_register(struct svc_req *req, struct svc_resp *resp)
 	char id[37], hash[GW_PWHASH_BUF];
 	struct pair pair = {0};
 	struct gw_user u = {.id = ""};
+	struct svc_pg *pg = NULL;
 	/* Everything that can fail without touching the database goes first, so
 	 * a failure leaves no account behind. */
 	if (svc_uuid_v4(id) != 0)
@@ -139,8 +151,10 @@ static void h_register(struct svc_req *req, struct svc_resp *resp)
 	else if (pair_sign(ctx, id, &pair, &err) == SVC_OK &&
 		 pair_refresh(&pair, &err) == SVC_OK &&
 		 gw_pwhash_hash(&pwhash, password, hash, &err) == SVC_OK &&
-		 gw_store_register(ctx->conninfo, id, email, hash, pair.hash, &u, &err) == SVC_OK)
+		 (pg = db_acquire(ctx, &err)) &&
+		 gw_store_register(pg, id, email, hash, pair.hash, &u, &err) == SVC_OK)
 		svc_info(req->request_id, "registered user %s", u.id);
+	svc_pg_release(ctx->db, pg);
 	answer(req, resp, &err, 201, &u, &pair);
 }
 
@@ -156,7 +170,12 @@ static void h_login(struct svc_req *req, struct svc_resp *resp)
 	struct pair pair = {0};
 	char stored[GW_PWHASH_BUF];
 	bool rehash = false;
-	enum svc_result r = gw_store_find_by_email(ctx->conninfo, email, &u, stored, &err);
+	/* The handle is given back while the password is checked (a hash slot
+	 * may take a while) and taken again for the writes. */
+	struct svc_pg *pg = db_acquire(ctx, &err);
+	enum svc_result r = pg ? gw_store_find_by_email(pg, email, &u, stored, &err) : err.code;
+	svc_pg_release(ctx->db, pg);
+	pg = NULL;
 	if (r == SVC_OK || r == SVC_ENOTFOUND) {
 		svc_err_clear(&err);
 		/* An unknown email is checked against the dummy hash: the same
@@ -164,16 +183,18 @@ static void h_login(struct svc_req *req, struct svc_resp *resp)
 		r = gw_pwhash_verify(&pwhash, r == SVC_OK ? stored : NULL, password, &rehash,
 				     &err);
 	}
-	if (r == SVC_OK && rehash) {
-		char fresh[GW_PWHASH_BUF];
-		struct svc_err herr = {0};
-		if (gw_pwhash_hash(&pwhash, password, fresh, &herr) != SVC_OK ||
-		    gw_store_set_password_hash(ctx->conninfo, u.id, stored, fresh, &herr) != SVC_OK)
-			svc_warn(req->request_id, "rehash for user %s: %s", u.id, herr.message);
-	}
+	char fresh[GW_PWHASH_BUF] = "";
+	struct svc_err herr = {0};
+	if (r == SVC_OK && rehash && gw_pwhash_hash(&pwhash, password, fresh, &herr) != SVC_OK)
+		svc_warn(req->request_id, "rehash for user %s: %s", u.id, herr.message);
 	if (r == SVC_OK && pair_sign(ctx, u.id, &pair, &err) == SVC_OK &&
-	    pair_refresh(&pair, &err) == SVC_OK)
-		gw_store_open_family(ctx->conninfo, u.id, pair.hash, &err);
+	    pair_refresh(&pair, &err) == SVC_OK && (pg = db_acquire(ctx, &err))) {
+		if (fresh[0] &&
+		    gw_store_set_password_hash(pg, u.id, stored, fresh, &herr) != SVC_OK)
+			svc_warn(req->request_id, "rehash for user %s: %s", u.id, herr.message);
+		gw_store_open_family(pg, u.id, pair.hash, &err);
+	}
+	svc_pg_release(ctx->db, pg);
 	answer(req, resp, &err, 200, &u, &pair);
 }
 
@@ -207,9 +228,12 @@ static void h_refresh(struct svc_req *req, struct svc_resp *resp)
 	struct pair pair = {0};
 	struct issue is = {ctx, &pair};
 	struct gw_user u = {.id = ""};
-	if (pair_refresh(&pair, &err) == SVC_OK &&
-	    gw_store_rotate(ctx->conninfo, old, pair.hash, issue_access, &is, &u, &err) ==
-		    SVC_EAUTH) {
+	struct svc_pg *pg = NULL;
+	enum svc_result r = pair_refresh(&pair, &err);
+	if (r == SVC_OK && (pg = db_acquire(ctx, &err)))
+		r = gw_store_rotate(pg, old, pair.hash, issue_access, &is, &u, &err);
+	svc_pg_release(ctx->db, pg);
+	if (r == SVC_EAUTH) {
 		refuse_refresh(req, resp, err.message);
 		pair_cleanup(&pair);
 		return;
@@ -228,7 +252,10 @@ static void h_logout(struct svc_req *req, struct svc_resp *resp)
 	if (gw_refresh_token_wellformed(token)) {
 		char hash[GW_TOKEN_HASH_HEX];
 		gw_token_hash(token, hash);
-		if (gw_store_revoke_family(ctx->conninfo, hash, &err) != SVC_OK) {
+		struct svc_pg *pg = db_acquire(ctx, &err);
+		enum svc_result r = pg ? gw_store_revoke_family(pg, hash, &err) : err.code;
+		svc_pg_release(ctx->db, pg);
+		if (r != SVC_OK) {
 			fail(req, resp, &err);
 			return;
 		}
@@ -241,12 +268,12 @@ static void h_me(struct svc_req *req, struct svc_resp *resp)
 	struct gw_ctx *ctx = req->ctx;
 	struct svc_err err = {0};
 	struct svc_claims who;
-	if (svc_app_auth(ctx->app, req, "access", &who, &err) != SVC_OK) {
-		svc_resp_err(resp, &err);
+	if (!gw_caller(ctx->auth, req, resp, &who))
 		return;
-	}
 	struct gw_user u;
-	enum svc_result r = gw_store_user(ctx->conninfo, who.sub, &u, &err);
+	struct svc_pg *pg = db_acquire(ctx, &err);
+	enum svc_result r = pg ? gw_store_user(pg, who.sub, &u, &err) : err.code;
+	svc_pg_release(ctx->db, pg);
 	if (r == SVC_ENOTFOUND) {
 		svc_resp_errf(resp, SVC_EAUTH, NULL, "the account of this token does not exist");
 		return;
@@ -270,14 +297,22 @@ int gw_auth_routes_register(struct svc_app *app, struct gw_ctx *ctx)
 		svc_error(NULL, "password hashing: %s", err.message);
 		return -1;
 	}
-	if (gw_store_migrate(ctx->conninfo, &err) != SVC_OK) {
+	if (gw_store_migrate(ctx->pg.conninfo, &err) != SVC_OK) {
 		svc_error(NULL, "auth migrations failed: %s", err.message);
 		return -1;
 	}
-	svc_app_ready_check(app, "postgres", svc_pg_ready_check, (void *)ctx->conninfo);
+	if (!(ctx->db = svc_pg_pool_new(ctx->pg.conninfo, ctx->pg.pool_size))) {
+		svc_error(NULL, "out of memory for the postgres pool");
+		return -1;
+	}
+	svc_app_ready_check(app, "postgres", svc_pg_ready_check, ctx->db);
 	int rc = 0;
-	rc |= svc_app_route(app, "POST", "/api/auth/register", h_register, NULL, SVC_ROUTE_JSON);
-	rc |= svc_app_route(app, "POST", "/api/auth/login", h_login, NULL, SVC_ROUTE_JSON);
+	/* Argon2 takes 64 MiB and tens of milliseconds a hash: these run on a
+	 * bounded pool of their own, so that no other request waits for them. */
+	rc |= svc_app_route_on(app, ctx->hash_pool, "POST", "/api/auth/register", h_register, NULL,
+			       SVC_ROUTE_JSON);
+	rc |= svc_app_route_on(app, ctx->hash_pool, "POST", "/api/auth/login", h_login, NULL,
+			       SVC_ROUTE_JSON);
 	rc |= svc_app_route(app, "POST", "/api/auth/refresh", h_refresh, NULL, SVC_ROUTE_JSON);
 	rc |= svc_app_route(app, "POST", "/api/auth/logout", h_logout, NULL, SVC_ROUTE_JSON);
 	rc |= svc_app_route(app, "GET", "/api/auth/me", h_me, NULL, 0);

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <libpq-fe.h>
+
 #include "svc/pg.h"
 #include "svc/util.h"
 
@@ -79,15 +81,12 @@ static enum svc_result new_family(struct svc_pg *pg, const char *user_id, const 
 	return insert_token(pg, user_id, family, hash, id, err);
 }
 
-enum svc_result gw_store_register(const char *conninfo, const char *user_id,
+enum svc_result gw_store_register(struct svc_pg *pg, const char *user_id,
 				  const char *email, const char *password_hash,
 				  const char *refresh_hash, struct gw_user *out,
 				  struct svc_err *err)
 {
 	memset(out, 0, sizeof *out);
-	struct svc_pg *pg = svc_pg_conn(conninfo, err);
-	if (!pg)
-		return SVC_ENOMEM;
 	enum svc_result r = svc_pg_begin(pg, err);
 	if (r != SVC_OK)
 		return r;
@@ -113,15 +112,12 @@ enum svc_result gw_store_register(const char *conninfo, const char *user_id,
 /* Runs sql, whose columns are USER_COLS and then, when hash is not NULL,
  * the password hash, with the one parameter param; fills *out (and hash,
  * GW_PWHASH_BUF bytes) from its row. SVC_ENOTFOUND when there is none. */
-static enum svc_result find_user(const char *conninfo, const char *sql, const char *param,
+static enum svc_result find_user(struct svc_pg *pg, const char *sql, const char *param,
 				 struct gw_user *out, char *hash, struct svc_err *err)
 {
 	memset(out, 0, sizeof *out);
 	if (hash)
 		hash[0] = '\0';
-	struct svc_pg *pg = svc_pg_conn(conninfo, err);
-	if (!pg)
-		return SVC_ENOMEM;
 	const char *p[] = {param};
 	PGresult *res = NULL;
 	enum svc_result r = svc_pg_query(pg, sql, 1, p, &res, err);
@@ -138,34 +134,31 @@ static enum svc_result find_user(const char *conninfo, const char *sql, const ch
 	return SVC_OK;
 }
 
-enum svc_result gw_store_find_by_email(const char *conninfo, const char *email,
+enum svc_result gw_store_find_by_email(struct svc_pg *pg, const char *email,
 				       struct gw_user *out, char hash[GW_PWHASH_BUF],
 				       struct svc_err *err)
 {
-	return find_user(conninfo,
+	return find_user(pg,
 			 "SELECT " USER_COLS ", u.password_hash FROM auth.users u"
 			 " WHERE u.email = $1",
 			 email, out, hash, err);
 }
 
-enum svc_result gw_store_user(const char *conninfo, const char *user_id,
+enum svc_result gw_store_user(struct svc_pg *pg, const char *user_id,
 			      struct gw_user *out, struct svc_err *err)
 {
 	if (!svc_uuid_valid(user_id)) {
 		memset(out, 0, sizeof *out);
 		return svc_err_set(err, SVC_ENOTFOUND, NULL, "no such user");
 	}
-	return find_user(conninfo, "SELECT " USER_COLS " FROM auth.users u WHERE u.id = $1",
+	return find_user(pg, "SELECT " USER_COLS " FROM auth.users u WHERE u.id = $1",
 			 user_id, out, NULL, err);
 }
 
-enum svc_result gw_store_set_password_hash(const char *conninfo, const char *user_id,
+enum svc_result gw_store_set_password_hash(struct svc_pg *pg, const char *user_id,
 					   const char *old_hash, const char *new_hash,
 					   struct svc_err *err)
 {
-	struct svc_pg *pg = svc_pg_conn(conninfo, err);
-	if (!pg)
-		return SVC_ENOMEM;
 	const char *p[] = {user_id, old_hash, new_hash};
 	return svc_pg_query(pg,
 			    "UPDATE auth.users SET password_hash = $3, updated_at = now()"
@@ -173,12 +166,9 @@ enum svc_result gw_store_set_password_hash(const char *conninfo, const char *use
 			    3, p, NULL, err);
 }
 
-enum svc_result gw_store_open_family(const char *conninfo, const char *user_id,
+enum svc_result gw_store_open_family(struct svc_pg *pg, const char *user_id,
 				     const char *refresh_hash, struct svc_err *err)
 {
-	struct svc_pg *pg = svc_pg_conn(conninfo, err);
-	if (!pg)
-		return SVC_ENOMEM;
 	const char *p[] = {user_id};
 	enum svc_result r = svc_pg_query(pg,
 					 "DELETE FROM auth.refresh_tokens"
@@ -199,42 +189,37 @@ static enum svc_result revoke(struct svc_pg *pg, const char *family_id, struct s
 			    1, p, NULL, err);
 }
 
-/* Opens a transaction on this thread's connection and runs sql, which
- * locks the token row whose hash is $1. On success *pg and *res are set:
- * the caller PQclears res, then commits or rolls back. On failure nothing
- * is left open. */
-static enum svc_result begin_locked(const char *conninfo, const char *sql, const char *hash,
-				    struct svc_pg **pg, PGresult **res, struct svc_err *err)
+/* Begins a transaction on pg and runs sql, which locks the token row whose
+ * hash is $1. On success *res is set: the caller PQclears it, then
+ * commits or rolls back. On failure nothing is left open. */
+static enum svc_result begin_locked(struct svc_pg *pg, const char *sql, const char *hash,
+				    PGresult **res, struct svc_err *err)
 {
-	*pg = svc_pg_conn(conninfo, err);
-	if (!*pg)
-		return SVC_ENOMEM;
-	enum svc_result r = svc_pg_begin(*pg, err);
+	enum svc_result r = svc_pg_begin(pg, err);
 	if (r != SVC_OK)
 		return r;
 	const char *p[] = {hash};
-	r = svc_pg_query(*pg, sql, 1, p, res, err);
+	r = svc_pg_query(pg, sql, 1, p, res, err);
 	if (r != SVC_OK)
-		svc_pg_rollback(*pg);
+		svc_pg_rollback(pg);
 	return r;
 }
 
-enum svc_result gw_store_rotate(const char *conninfo, const char *old_hash,
+enum svc_result gw_store_rotate(struct svc_pg *pg, const char *old_hash,
 				const char *new_hash, gw_issue_fn issue, void *arg,
 				struct gw_user *out, struct svc_err *err)
 {
 	memset(out, 0, sizeof *out);
-	struct svc_pg *pg = NULL;
 	PGresult *res = NULL;
 	/* The row lock makes a concurrent rotation of the same token wait
 	 * here, then see it used. */
 	enum svc_result r =
-		begin_locked(conninfo,
+		begin_locked(pg,
 			     "SELECT t.id, t.family_id, t.revoked_at IS NOT NULL,"
 			     " t.used_at IS NOT NULL, t.expires_at <= now(), " USER_COLS
 			     " FROM auth.refresh_tokens t JOIN auth.users u ON u.id = t.user_id"
 			     " WHERE t.token_hash = $1 FOR UPDATE OF t",
-			     old_hash, &pg, &res, err);
+			     old_hash, &res, err);
 	if (r != SVC_OK)
 		return r;
 	if (PQntuples(res) == 0) {
@@ -286,17 +271,16 @@ fail:
 	return r;
 }
 
-enum svc_result gw_store_revoke_family(const char *conninfo, const char *hash,
+enum svc_result gw_store_revoke_family(struct svc_pg *pg, const char *hash,
 				       struct svc_err *err)
 {
-	struct svc_pg *pg = NULL;
 	PGresult *res = NULL;
 	/* Waiting on the row lock first lets a rotation in flight commit, so
 	 * the token it adds to the family is revoked as well. */
-	enum svc_result r = begin_locked(conninfo,
+	enum svc_result r = begin_locked(pg,
 					 "SELECT family_id FROM auth.refresh_tokens"
 					 " WHERE token_hash = $1 FOR UPDATE",
-					 hash, &pg, &res, err);
+					 hash, &res, err);
 	if (r != SVC_OK)
 		return r;
 	if (PQntuples(res) == 1) {

@@ -1,7 +1,10 @@
 #include "edge.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <event2/event.h>
 
 #include "limits_redis.h"
 #include "sse.h"
@@ -13,13 +16,9 @@
  * period rather than a timeout on every request. */
 #define UNCHECKED_MS 2000
 
-void gw_edge_init(struct gw_edge *e, struct svc_config *cfg, struct svc_app *app,
-		  const struct svc_redis_addr *redis)
+void gw_edge_init(struct gw_edge *e, struct svc_config *cfg)
 {
 	memset(e, 0, sizeof *e);
-	atomic_init(&e->unchecked_until, 0);
-	e->app = app;
-	e->redis = redis;
 	e->limits.addr = svc_config_long(cfg, "RATE_LIMIT_ADDR_PER_MIN", "600", 0, 100000000);
 	e->limits.auth = svc_config_long(cfg, "RATE_LIMIT_AUTH_PER_MIN", "20", 0, 100000000);
 	e->limits.user = svc_config_long(cfg, "RATE_LIMIT_USER_PER_MIN", "300", 0, 100000000);
@@ -32,8 +31,50 @@ void gw_edge_init(struct gw_edge *e, struct svc_config *cfg, struct svc_app *app
 		svc_config_fail(cfg, "CORS_ALLOWED_ORIGINS: %s", err);
 }
 
+/* Windows the gateway keeps at most; past it new keys are counted in
+ * Redis on each request's way. */
+#define MAX_KEYS 16384
+#define SWEEP_MS 10000
+
+static void on_flush(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct gw_edge *e = arg;
+	long long now = svc_now_ms();
+	if (svc_redis_async_ready(e->redis))
+		gw_rl_flush(e->redis, e->table, now);
+	if (now - e->swept_ms >= SWEEP_MS) {
+		size_t n = gw_rl_table_sweep(e->table, now);
+		svc_metrics_set("gateway_rate_limit_windows", "Rate-limit windows the gateway knows.",
+				"", (double)n);
+		e->swept_ms = now;
+	}
+}
+
+int gw_edge_attach(struct gw_edge *e, struct svc_auth *auth, struct svc_redis_async *redis,
+		   struct event_base *base)
+{
+	e->auth = auth;
+	e->redis = redis;
+	if (!redis || !base)
+		return 0;
+	e->table = gw_rl_table_new(MAX_KEYS);
+	e->flush = e->table ? event_new(base, -1, EV_PERSIST, on_flush, e) : NULL;
+	struct timeval tv = {0, GW_RL_FLUSH_MS * 1000};
+	if (!e->flush || event_add(e->flush, &tv) != 0)
+		return -1;
+	e->swept_ms = svc_now_ms();
+	return 0;
+}
+
 void gw_edge_cleanup(struct gw_edge *e)
 {
+	if (e->flush)
+		event_free(e->flush);
+	e->flush = NULL;
+	gw_rl_table_free(e->table);
+	e->table = NULL;
 	svc_nets_cleanup(&e->trusted);
 	gw_cors_cleanup(&e->cors);
 }
@@ -73,6 +114,44 @@ static enum svc_filter_result cors(const struct gw_edge *e, const struct svc_req
 	return SVC_FILTER_NEXT;
 }
 
+/* Checks the request's token once, into req->local. */
+static const struct gw_who *check_token(const struct gw_edge *e, struct svc_req *req)
+{
+	struct gw_who *w = calloc(1, sizeof *w);
+	if (!w)
+		return NULL;
+	const char *token = gw_request_token(req);
+	w->present = token != NULL;
+	if (!token)
+		w->result = svc_err_set(&w->err, SVC_EAUTH, NULL, "missing bearer token");
+	else if (!e->auth)
+		w->result = svc_err_set(&w->err, SVC_EUNAVAIL, NULL, "tokens cannot be checked");
+	else
+		w->result = svc_auth_token(e->auth, token, "access", &w->claims, &w->err);
+	req->local = w;
+	req->local_free = free;
+	return w;
+}
+
+bool gw_caller(struct svc_auth *auth, struct svc_req *req, struct svc_resp *resp,
+	       struct svc_claims *out)
+{
+	const struct gw_who *w = req->local;
+	struct svc_err err = {0};
+	enum svc_result r;
+	if (w) {
+		r = w->result;
+		err = w->err;
+		*out = w->claims;
+	} else {
+		r = svc_auth_token(auth, gw_request_token(req), "access", out, &err);
+	}
+	if (r == SVC_OK)
+		return true;
+	svc_resp_err(resp, &err);
+	return false;
+}
+
 static enum svc_filter_result unchecked(void)
 {
 	svc_metrics_inc("gateway_rate_limit_unchecked_total",
@@ -80,35 +159,20 @@ static enum svc_filter_result unchecked(void)
 	return SVC_FILTER_NEXT;
 }
 
-static enum svc_filter_result rate_limit(struct gw_edge *e, const struct svc_req *req,
-					 struct svc_resp *resp)
-{
-	char client[64];
-	gw_client_addr(&e->trusted, req->peer, svc_req_header(req, "X-Forwarded-For"), client,
-		       sizeof client);
-	/* Only a valid token names a user; a bad one is the handler's 401. */
-	struct svc_claims who;
-	struct svc_err err = {0};
-	const char *user = NULL;
-	const char *token = gw_request_token(req);
-	if (e->limits.user > 0 && token &&
-	    svc_app_auth_token(e->app, token, "access", &who, &err) == SVC_OK)
-		user = who.sub;
+/* A request waiting for its counts. */
+struct waiting {
+	struct gw_edge *e;
+	struct svc_req *req;
+	struct svc_resp *resp;
 	struct gw_rl_check checks[GW_RL_MAX_CHECKS];
-	size_t n = gw_rl_checks(&e->limits, req->path, client, user, checks);
-	if (n == 0)
-		return SVC_FILTER_NEXT;
+	size_t n;
+};
 
-	long long now = svc_now_ms();
-	if (now < atomic_load(&e->unchecked_until))
-		return unchecked();
-	long long counts[GW_RL_MAX_CHECKS], pttl[GW_RL_MAX_CHECKS];
-	if (gw_rl_count(e->redis, checks, n, counts, pttl, &err) != SVC_OK) {
-		atomic_store(&e->unchecked_until, now + UNCHECKED_MS);
-		svc_warn(req->request_id, "rate limits off for %d ms (failing open): %s",
-			 UNCHECKED_MS, err.message);
-		return unchecked();
-	}
+/* The verdict once the counts are known. */
+static enum svc_filter_result judge(struct gw_edge *e, const struct gw_rl_check *checks,
+				    size_t n, const long long *counts, const long long *pttl,
+				    struct svc_resp *resp)
+{
 	long retry = 0;
 	const char *hit = NULL;
 	for (size_t i = 0; i < n; i++) {
@@ -118,6 +182,7 @@ static enum svc_filter_result rate_limit(struct gw_edge *e, const struct svc_req
 			hit = checks[i].name;
 		}
 	}
+	(void)e;
 	if (!hit)
 		return SVC_FILTER_NEXT;
 	char labels[64], value[24];
@@ -130,6 +195,75 @@ static enum svc_filter_result rate_limit(struct gw_edge *e, const struct svc_req
 	return SVC_FILTER_DONE;
 }
 
+static void fail_open(struct gw_edge *e, const char *request_id, const struct svc_err *err)
+{
+	e->unchecked_until = svc_now_ms() + UNCHECKED_MS;
+	svc_warn(request_id, "rate limits off for %d ms (failing open): %s", UNCHECKED_MS,
+		 err ? err->message : "redis failed");
+}
+
+static void on_counts(void *arg, enum svc_result r, const long long *counts,
+		      const long long *pttl, const struct svc_err *err)
+{
+	struct waiting *w = arg;
+	enum svc_filter_result v;
+	if (r != SVC_OK) {
+		fail_open(w->e, w->req->request_id, err);
+		v = unchecked();
+	} else {
+		v = judge(w->e, w->checks, w->n, counts, pttl, w->resp);
+	}
+	struct svc_req *req = w->req;
+	free(w);
+	svc_filter_resume(req, v);
+}
+
+static enum svc_filter_result rate_limit(struct gw_edge *e, struct svc_req *req,
+					 struct svc_resp *resp, const struct gw_who *who)
+{
+	char client[64];
+	gw_client_addr(&e->trusted, req->peer, svc_req_header(req, "X-Forwarded-For"), client,
+		       sizeof client);
+	/* Only a valid token names a user; a bad one is the handler's 401. */
+	const char *user = who && who->result == SVC_OK ? who->claims.sub : NULL;
+	struct waiting *w = malloc(sizeof *w);
+	if (!w)
+		return unchecked();
+	w->n = gw_rl_checks(&e->limits, req->path, client, user, w->checks);
+	if (w->n == 0) {
+		free(w);
+		return SVC_FILTER_NEXT;
+	}
+	long long now = svc_now_ms();
+	/* Every window known here: decided at once, the counts go out with the
+	 * next flush. */
+	bool known = e->table != NULL;
+	for (size_t i = 0; known && i < w->n; i++)
+		known = gw_rl_table_known(e->table, w->checks[i].key, now);
+	if (known) {
+		long long counts[GW_RL_MAX_CHECKS], left[GW_RL_MAX_CHECKS];
+		for (size_t i = 0; i < w->n; i++)
+			gw_rl_table_count(e->table, w->checks[i].key, now, &counts[i], &left[i]);
+		enum svc_filter_result v = judge(e, w->checks, w->n, counts, left, resp);
+		free(w);
+		return v;
+	}
+	if (!e->redis || now < e->unchecked_until) {
+		free(w);
+		return unchecked();
+	}
+	w->e = e;
+	w->req = req;
+	w->resp = resp;
+	struct svc_err err = {0};
+	if (gw_rl_count(e->redis, e->table, w->checks, w->n, on_counts, w, &err) != 0) {
+		free(w);
+		fail_open(e, req->request_id, &err);
+		return unchecked();
+	}
+	return SVC_FILTER_PENDING;
+}
+
 enum svc_filter_result gw_edge_filter(void *arg, struct svc_req *req, struct svc_resp *resp)
 {
 	struct gw_edge *e = arg;
@@ -137,5 +271,6 @@ enum svc_filter_result gw_edge_filter(void *arg, struct svc_req *req, struct svc
 		return SVC_FILTER_NEXT;
 	if (cors(e, req, resp) == SVC_FILTER_DONE)
 		return SVC_FILTER_DONE;
-	return rate_limit(e, req, resp);
+	const struct gw_who *who = check_token(e, req);
+	return rate_limit(e, req, resp, who);
 }

@@ -19,5 +19,6 @@ static void h_openapi(struct svc_req *req, struct svc_resp *resp)
 
 int gw_openapi_register(struct svc_app *app)
 {
-	return svc_app_route(app, "GET", "/api/openapi.yaml", h_openapi, NULL, 0);
+	/* Memory only: answered on the loop, after the edge. */
+	return svc_app_route(app, "GET", "/api/openapi.yaml", h_openapi, NULL, SVC_ROUTE_ASYNC);
 }

@@ -1,130 +1,245 @@
-/* decode -> validate -> call -> encode */
+/* decode -> validate -> call -> encode, for the routes the gateway passes to
+ * a peer. They run on the loop thread (SVC_ROUTE_ASYNC): the upstream call
+ * starts, the handler returns, and the answer streams back as it arrives,
+ * so no thread waits on a peer. The edge checked the caller's token
+ * already (gw_caller); the peer checks it again. */
 #include "routes.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/queue.h>
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
 
 #include "auth_routes.h"
+#include "edge.h"
 #include "proxy.h"
 #include "stream_routes.h"
 #include "svc/app.h"
-#include "svc/httpc.h"
 #include "svc/log.h"
+#include "svc/metrics.h"
 #include "svc/redis.h"
 
-#define MAX_UPSTREAM_BODY (4u << 20)
+/* The path and query of a request stay under this. */
+#define MAX_UPSTREAM_PATH 4096
 
-/* Passes the request to a service under base and relays its answer. The
- * gateway verifies the token first, so a bad one never reaches a service
- * (each service verifies it again). */
-static void forward(struct gw_ctx *ctx, const char *base, struct svc_req *req,
-		    struct svc_resp *resp)
+enum target { TO_TASKS, TO_NOTIFIER };
+
+/* A route the gateway passes on: which peer, and what its {id} is. */
+struct fwd_route {
+	const char *method, *pattern;
+	int flags;
+	enum target to;
+	enum gw_id_kind id;
+	const char *what; /* for a malformed id's 404: "task", "notification" */
+};
+
+/* One request on its way through. */
+struct fwd {
+	struct svc_pending *p;
+	struct svc_up_req *up;
+	bool buffering;       /* a 5xx: held, to tell the peer's from the sidecar's */
+	struct evbuffer *held;
+	bool started;         /* the answer's head went to the client */
+	int status;
+	char content_type[128];
+};
+
+static void fwd_free(struct fwd *f)
 {
-	struct svc_claims who;
-	struct svc_err err = {0};
-	if (svc_app_auth(ctx->app, req, "access", &who, &err) != SVC_OK) {
-		svc_resp_err(resp, &err);
+	if (f->held)
+		evbuffer_free(f->held);
+	free(f);
+}
+
+static void on_gone(void *arg)
+{
+	struct fwd *f = arg;
+	if (f->up)
+		svc_up_cancel(f->up);
+	f->up = NULL;
+	struct svc_pending *p = f->p;
+	fwd_free(f);
+	svc_pending_done(p); /* frees the request: nobody to answer */
+}
+
+static int on_head(void *arg, int status, const struct evkeyvalq *headers)
+{
+	struct fwd *f = arg;
+	struct svc_resp *resp = svc_pending_resp(f->p);
+	f->status = status;
+	const char *ct = evhttp_find_header(headers, "Content-Type");
+	snprintf(f->content_type, sizeof f->content_type, "%s", ct ? ct : "");
+	if (status >= 500) {
+		/* Our error shape is the peer's answer; anything else is the
+		 * sidecar's own failure. Keep it until it is whole. */
+		f->buffering = true;
+		f->held = evbuffer_new();
+		if (f->held)
+			return 0;
+		/* Stopping here: no hook runs after, so answer now. */
+		struct svc_pending *p = f->p;
+		svc_resp_errf(resp, SVC_ENOMEM, NULL, "out of memory");
+		fwd_free(f);
+		svc_pending_done(p);
+		return -1;
+	}
+	resp->status = status;
+	const char *name;
+	for (const struct evkeyval *h = headers->tqh_first; h; h = h->next.tqe_next) {
+		if (strcasecmp(h->key, "Content-Type") == 0)
+			snprintf(resp->content_type, sizeof resp->content_type, "%s", h->value);
+		else if ((name = gw_forward_response_header(h->key)))
+			svc_resp_header(resp, name, h->value);
+	}
+	f->started = true;
+	svc_pending_start(f->p);
+	return 0;
+}
+
+static void on_data(void *arg, struct evbuffer *data)
+{
+	struct fwd *f = arg;
+	if (f->buffering)
+		evbuffer_add_buffer(f->held, data);
+	else
+		svc_pending_write(f->p, data);
+}
+
+/* The sidecar's own failure, or no answer at all: our error, logged. */
+static void answer_failure(struct fwd *f, enum svc_result r, const struct svc_err *err)
+{
+	struct svc_resp *resp = svc_pending_resp(f->p);
+	const struct svc_req *req = svc_pending_req(f->p);
+	svc_error(req->request_id, "upstream %s %s: %s", req->method, req->path, err->message);
+	svc_metrics_inc("gateway_upstream_errors_total",
+			"Proxied requests that got no usable answer from the peer.", "", 1);
+	if (r == SVC_ETIMEOUT)
+		svc_resp_errf(resp, SVC_ETIMEOUT, NULL, "a backing service did not answer in time");
+	else if (r == SVC_EUNAVAIL)
+		svc_resp_busy(resp, 1, "a backing service is unavailable");
+	else
+		svc_resp_errf(resp, SVC_EUPSTREAM, NULL, "a backing service is unavailable");
+}
+
+static void on_done(void *arg, enum svc_result r, const struct svc_err *err)
+{
+	struct fwd *f = arg;
+	struct svc_pending *p = f->p;
+	f->up = NULL;
+	if (f->started) {
+		/* Cut short mid-answer: the client sees the connection end
+		 * before the length it was promised. */
+		if (r != SVC_OK)
+			svc_error(svc_pending_req(p)->request_id, "upstream answer cut short: %s",
+				  err->message);
+		fwd_free(f);
+		svc_pending_end(p);
 		return;
 	}
-	char url[2048];
-	size_t n = (size_t)snprintf(url, sizeof url, "%s%s", base, req->path);
-	for (size_t i = 0; i < req->nquery && n < sizeof url; i++) {
-		char *k = svc_url_escape(req->query[i].name);
-		char *v = svc_url_escape(req->query[i].value);
-		if (k && v)
-			n += (size_t)snprintf(url + n, sizeof url - n, "%c%s=%s", i ? '&' : '?', k, v);
-		free(k);
-		free(v);
+	if (r == SVC_OK && f->buffering) {
+		size_t n = evbuffer_get_length(f->held);
+		char *body = malloc(n + 1);
+		if (body) {
+			evbuffer_remove(f->held, body, n);
+			body[n] = '\0';
+		}
+		if (body && svc_err_parse(body, n, NULL)) {
+			svc_resp_raw(svc_pending_resp(p), f->status, f->content_type, body, n);
+		} else {
+			struct svc_err e = {0};
+			svc_err_set(&e, SVC_EUPSTREAM, NULL, "answered %d: %.300s", f->status,
+				    body ? body : "");
+			free(body);
+			answer_failure(f, SVC_EUPSTREAM, &e);
+		}
+	} else {
+		answer_failure(f, r == SVC_OK ? SVC_EUPSTREAM : r, err);
 	}
-	if (n >= sizeof url) {
+	fwd_free(f);
+	svc_pending_done(p);
+}
+
+static const struct svc_up_hooks hooks = {on_head, on_data, on_done};
+
+static void h_forward(struct svc_req *req, struct svc_resp *resp)
+{
+	struct gw_ctx *ctx = req->ctx;
+	const struct fwd_route *rt = req->arg;
+	struct svc_claims who;
+	if (!gw_caller(ctx->auth, req, resp, &who))
+		return;
+	const char *id = svc_req_param(req, "id");
+	if (id && !gw_id_valid(rt->id, id)) {
+		svc_resp_errf(resp, SVC_ENOTFOUND, NULL, "no such %s", rt->what);
+		return;
+	}
+	struct svc_buf path;
+	svc_buf_init(&path, MAX_UPSTREAM_PATH);
+	if (gw_upstream_path(req, &path) != 0) {
+		svc_buf_cleanup(&path);
 		svc_resp_errf(resp, SVC_EINVAL, NULL, "request URI too long");
 		return;
 	}
-	char *hdrs[16] = {0};
+	struct svc_kv hdrs[16];
 	size_t nh = 0;
-	for (size_t i = 0; i < req->nheaders && nh < 14; i++) {
-		if (!gw_forward_request_header(req->headers[i].name) ||
-		    strcasecmp(req->headers[i].name, "X-Request-Id") == 0)
-			continue;
-		size_t len = strlen(req->headers[i].name) + strlen(req->headers[i].value) + 3;
-		hdrs[nh] = malloc(len);
-		if (hdrs[nh])
-			snprintf(hdrs[nh++], len, "%s: %s", req->headers[i].name, req->headers[i].value);
-	}
-	char rid[100];
-	snprintf(rid, sizeof rid, "X-Request-Id: %s", req->request_id);
-	hdrs[nh++] = rid;
-	hdrs[nh] = NULL;
+	for (size_t i = 0; i < req->nheaders && nh < 15; i++)
+		if (gw_forward_request_header(req->headers[i].name))
+			hdrs[nh++] = req->headers[i];
+	hdrs[nh++] = (struct svc_kv){"X-Request-Id", req->request_id};
 
-	struct svc_httpc_resp up;
-	enum svc_result r = svc_httpc_request(req->method, url, (const char *const *)hdrs,
-					      req->body, req->body_len,
-					      ctx->upstream_timeout_ms, MAX_UPSTREAM_BODY, &up, &err);
-	for (size_t i = 0; i + 1 < nh; i++)
-		free(hdrs[i]);
-	if (r != SVC_OK) {
-		svc_error(req->request_id, "upstream %s: %s", url, err.message);
-		svc_resp_err(resp, &err);
+	struct fwd *f = calloc(1, sizeof *f);
+	if (!f) {
+		svc_buf_cleanup(&path);
+		svc_resp_errf(resp, SVC_ENOMEM, NULL, "out of memory");
 		return;
 	}
-	if (up.status >= 500 && !gw_is_error_body(up.body, up.body_len)) {
-		/* The sidecar's own failure (not the service's answer): keep the
-		 * client's error format and keep its details in our log. */
-		svc_error(req->request_id, "upstream %s answered %ld: %.300s", url, up.status,
-			  up.body ? up.body : "");
-		svc_httpc_resp_cleanup(&up);
-		svc_resp_errf(resp, SVC_EUPSTREAM, NULL, "a backing service is unavailable");
-		return;
+	struct svc_upstream *up = rt->to == TO_TASKS ? ctx->up_tasks : ctx->up_notifier;
+	struct svc_err err = {0};
+	f->p = svc_req_defer(req, on_gone, f);
+	f->up = svc_upstream_start(up, req->method, path.data, hdrs, nh, req->body, req->body_len,
+				   &hooks, f, &err);
+	svc_buf_cleanup(&path);
+	if (!f->up) {
+		struct svc_pending *p = f->p;
+		free(f);
+		svc_warn(req->request_id, "upstream refused at once: %s", err.message);
+		if (err.code == SVC_EUNAVAIL)
+			svc_resp_busy(resp, 1, "the service is busy");
+		else
+			svc_resp_err(resp, &err);
+		svc_pending_done(p);
 	}
-	if (up.etag[0])
-		svc_resp_header(resp, "ETag", up.etag);
-	svc_resp_raw(resp, (int)up.status, up.content_type[0] ? up.content_type : NULL,
-		     up.body, up.body_len);
-	up.body = NULL;
-	svc_httpc_resp_cleanup(&up);
-}
-
-static void h_tasks(struct svc_req *req, struct svc_resp *resp)
-{
-	struct gw_ctx *ctx = req->ctx;
-	forward(ctx, ctx->task_service_url, req, resp);
-}
-
-static void h_notifier(struct svc_req *req, struct svc_resp *resp)
-{
-	struct gw_ctx *ctx = req->ctx;
-	forward(ctx, ctx->notifier_url, req, resp);
 }
 
 int gw_routes_register(struct svc_app *app, struct gw_ctx *ctx)
 {
-	int rc = 0;
-	/* Bodies must be JSON objects here already; task-service checks their
+	/* Bodies must be JSON objects here already; the peers check their
 	 * fields. */
-	static const struct {
-		const char *method, *pattern;
-		int flags;
-	} task_routes[] = {
-		{"GET", "/api/tasks", 0},
-		{"POST", "/api/tasks", SVC_ROUTE_JSON},
-		{"GET", "/api/tasks/{id}", 0},
-		{"PATCH", "/api/tasks/{id}", SVC_ROUTE_JSON},
-		{"DELETE", "/api/tasks/{id}", 0},
-		{"POST", "/api/tasks/{id}/complete", 0},
-		{"POST", "/api/tasks/{id}/reopen", 0},
-		{"GET", "/api/tags", 0},
+	static const struct fwd_route routes[] = {
+		{"GET", "/api/tasks", 0, TO_TASKS, GW_ID_NONE, ""},
+		{"POST", "/api/tasks", SVC_ROUTE_JSON, TO_TASKS, GW_ID_NONE, ""},
+		{"GET", "/api/tasks/{id}", 0, TO_TASKS, GW_ID_UUID, "task"},
+		{"PATCH", "/api/tasks/{id}", SVC_ROUTE_JSON, TO_TASKS, GW_ID_UUID, "task"},
+		{"DELETE", "/api/tasks/{id}", 0, TO_TASKS, GW_ID_UUID, "task"},
+		{"POST", "/api/tasks/{id}/complete", 0, TO_TASKS, GW_ID_UUID, "task"},
+		{"POST", "/api/tasks/{id}/reopen", 0, TO_TASKS, GW_ID_UUID, "task"},
+		{"GET", "/api/tags", 0, TO_TASKS, GW_ID_NONE, ""},
+		{"GET", "/api/notifications", 0, TO_NOTIFIER, GW_ID_NONE, ""},
+		{"POST", "/api/notifications/{id}/read", 0, TO_NOTIFIER, GW_ID_NUMBER,
+		 "notification"},
+		{"POST", "/api/notifications/read-all", 0, TO_NOTIFIER, GW_ID_NONE, ""},
+		{"GET", "/api/me/notification-settings", 0, TO_NOTIFIER, GW_ID_NONE, ""},
+		{"PUT", "/api/me/notification-settings", SVC_ROUTE_JSON, TO_NOTIFIER, GW_ID_NONE, ""},
 	};
-	for (size_t i = 0; i < sizeof task_routes / sizeof task_routes[0]; i++)
-		rc |= svc_app_route(app, task_routes[i].method, task_routes[i].pattern, h_tasks,
-				    NULL, task_routes[i].flags);
-	rc |= svc_app_route(app, "GET", "/api/notifications", h_notifier, NULL, 0);
-	rc |= svc_app_route(app, "POST", "/api/notifications/{id}/read", h_notifier, NULL, 0);
-	rc |= svc_app_route(app, "POST", "/api/notifications/read-all", h_notifier, NULL, 0);
-	rc |= svc_app_route(app, "GET", "/api/me/notification-settings", h_notifier, NULL, 0);
-	rc |= svc_app_route(app, "PUT", "/api/me/notification-settings", h_notifier, NULL,
-			    SVC_ROUTE_JSON);
+	int rc = 0;
+	for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
+		rc |= svc_app_route(app, routes[i].method, routes[i].pattern, h_forward,
+				    (void *)&routes[i], routes[i].flags | SVC_ROUTE_ASYNC);
 	svc_app_ready_check(app, "redis", svc_redis_ready_check, &ctx->redis);
 	rc |= gw_auth_routes_register(app, ctx);
 	rc |= gw_stream_routes_register(app, ctx);

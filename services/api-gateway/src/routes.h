@@ -3,19 +3,29 @@
 
 #include <stddef.h>
 
+#include "svc/dapr.h"
+#include "svc/pg.h"
 #include "svc/redis.h"
 
 struct svc_app;
+struct svc_auth;
+struct svc_pool;
+struct svc_upstream;
 struct gw_hub;
 
 struct gw_ctx {
 	struct svc_app *app;
-	const char *task_service_url; /* base URL; method paths are appended */
-	const char *notifier_url;     /* NOTIFIER_URL: base URL, as task_service_url */
+	struct svc_auth *auth;
+	struct svc_peer task_service; /* TASK_SERVICE_URL, or through the sidecar */
+	struct svc_peer notifier;     /* NOTIFIER_URL, likewise */
+	struct svc_upstream *up_tasks;    /* the proxy's pools, on the loop */
+	struct svc_upstream *up_notifier;
+	struct svc_pool *hash_pool;   /* register and login: Argon2 and Postgres */
 	struct gw_hub *hub;           /* live notifications (sse_hub.h) */
 	long upstream_timeout_ms;
 	struct svc_redis_addr redis;
-	const char *conninfo; /* DATABASE_URL: the auth schema */
+	struct svc_pg_opts pg;   /* the auth schema: DATABASE_URL, pool size, wait */
+	struct svc_pg_pool *db; /* the auth routes' handles; made by gw_auth_routes_register */
 };
 
 int gw_routes_register(struct svc_app *app, struct gw_ctx *ctx);

@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "svc/http.h"
+#include "svc/server.h"
 #include "svc/util.h"
 
 #define GW_SSE_ROUTE "/api/notifications/stream"

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "sse.h"
-#include "svc/httpc.h"
+#include "svc/dapr.h"
 #include "svc/log.h"
 #include "svc/metrics.h"
 #include "svc/redis.h"
@@ -19,7 +19,6 @@
 /* A replay stops here (the client resumes for the rest), well inside a
  * stream's buffer (SVC_STREAM_MAX_QUEUED). */
 #define REPLAY_BYTES ((size_t)512 << 10)
-#define MAX_PAGE_BYTES ((size_t)4 << 20)
 
 /* A live message that came before the client's stream. */
 struct waiting {
@@ -389,12 +388,13 @@ void gw_hub_stream_ended(void *arg, struct svc_stream *s)
 }
 
 /* notifier's refusal as our error; its words go to the log. */
-static enum svc_result refused(const struct svc_httpc_resp *up, const char *what,
+static enum svc_result refused(const struct svc_up_resp *up, const char *what,
 			       const char *request_id, struct svc_err *err)
 {
 	svc_log(up->status >= 500 ? SVC_LOG_ERROR : SVC_LOG_WARN, request_id,
 		"notifier (%s) answered %ld: %.300s", what, up->status, up->body ? up->body : "");
-	if (up->status == 401)
+	enum svc_result r = svc_dapr_answer(up->status, up->body, up->body_len, "notifier", err);
+	if (r == SVC_EAUTH)
 		return svc_err_set(err, SVC_EAUTH, NULL, "notifier refused the token");
 	return svc_err_set(err, SVC_EUPSTREAM, NULL, "cannot read notifications (notifier answered %ld)",
 			   up->status);
@@ -403,24 +403,26 @@ static enum svc_result refused(const struct svc_httpc_resp *up, const char *what
 /* GET notifier's /api/notifications?<query> as the token's user; *up holds
  * the answer, whatever its status, when SVC_OK. */
 static enum svc_result notifier_get(struct gw_hub *h, const char *token, const char *query,
-				    const char *request_id, struct svc_httpc_resp *up,
+				    const char *request_id, struct svc_up_resp *up,
 				    struct svc_err *err)
 {
-	size_t alen = strlen(token) + 32;
-	char *authz = malloc(alen);
-	if (!authz)
+	size_t alen = strlen(token) + 16;
+	char *bearer = malloc(alen);
+	if (!bearer)
 		return svc_err_set(err, SVC_ENOMEM, NULL, "out of memory");
-	snprintf(authz, alen, "Authorization: Bearer %s", token);
-	char rid[100];
-	snprintf(rid, sizeof rid, "X-Request-Id: %s", request_id ? request_id : "");
-	const char *hdrs[] = {authz, "Accept: application/json", request_id ? rid : NULL, NULL};
-	char url[1024];
-	snprintf(url, sizeof url, "%s/api/notifications?%s", h->o.notifier_url, query);
-	enum svc_result r = svc_httpc_request("GET", url, hdrs, NULL, 0, h->o.timeout_ms,
-					      MAX_PAGE_BYTES, up, err);
+	snprintf(bearer, alen, "Bearer %s", token);
+	const struct svc_kv hdrs[] = {
+		{"Authorization", bearer},
+		{"Accept", "application/json"},
+		{"X-Request-Id", (char *)(request_id ? request_id : "")},
+	};
+	char path[256];
+	snprintf(path, sizeof path, "/api/notifications?%s", query);
+	enum svc_result r = svc_dapr_invoke(h->o.notifier, "GET", path, hdrs, request_id ? 3 : 2,
+					    NULL, 0, h->o.timeout_ms, up, err);
 	if (r != SVC_OK)
 		svc_error(request_id, "notifier (%s): %s", query, err->message);
-	free(authz);
+	free(bearer);
 	return r;
 }
 
@@ -433,19 +435,19 @@ enum svc_result gw_hub_replay(struct gw_hub *h, const char *token, long long *la
 	for (;;) {
 		char query[64];
 		snprintf(query, sizeof query, "after_id=%lld&limit=%d", *last, GW_SSE_PAGE);
-		struct svc_httpc_resp up;
+		struct svc_up_resp up;
 		r = notifier_get(h, token, query, request_id, &up, err);
 		if (r != SVC_OK)
 			break;
 		if (up.status != 200) {
 			r = refused(&up, query, request_id, err);
-			svc_httpc_resp_cleanup(&up);
+			svc_up_resp_cleanup(&up);
 			break;
 		}
 		long long before = *last;
 		size_t items = 0;
 		int rc = gw_sse_page(up.body, up.body_len, b, REPLAY_BYTES, last, &items, more);
-		svc_httpc_resp_cleanup(&up);
+		svc_up_resp_cleanup(&up);
 		if (rc != 0) {
 			r = svc_err_set(err, SVC_EUPSTREAM, NULL,
 					"notifier answered an unreadable page of notifications");
@@ -463,7 +465,7 @@ enum svc_result gw_hub_replay(struct gw_hub *h, const char *token, long long *la
 enum svc_result gw_hub_latest(struct gw_hub *h, const char *token, long long *top,
 			      const char *request_id, struct svc_err *err)
 {
-	struct svc_httpc_resp up;
+	struct svc_up_resp up;
 	enum svc_result r = notifier_get(h, token, "limit=1", request_id, &up, err);
 	if (r != SVC_OK)
 		return r;
@@ -472,6 +474,6 @@ enum svc_result gw_hub_latest(struct gw_hub *h, const char *token, long long *to
 	else if (gw_sse_top_id(up.body, up.body_len, top) != 0)
 		r = svc_err_set(err, SVC_EUPSTREAM, NULL,
 				"notifier answered an unreadable page of notifications");
-	svc_httpc_resp_cleanup(&up);
+	svc_up_resp_cleanup(&up);
 	return r;
 }

@@ -15,7 +15,8 @@
 #include <stdbool.h>
 #include <time.h>
 
-#include "svc/http.h"
+#include "svc/dapr.h"
+#include "svc/stream.h"
 #include "svc/util.h"
 
 struct gw_hub;
@@ -24,8 +25,8 @@ struct gw_sse_client;
 struct gw_hub_opts {
 	const char *redis_host;
 	int redis_port;
-	const char *notifier_url; /* base URL; "/api/notifications" is appended */
-	long timeout_ms;          /* each call to notifier */
+	const struct svc_peer *notifier; /* where notifications are read */
+	long timeout_ms;                 /* each call to notifier */
 	long heartbeat_ms;
 };
 

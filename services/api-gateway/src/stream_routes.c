@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 
+#include "edge.h"
 #include "sse.h"
 #include "sse_hub.h"
 #include "svc/app.h"
@@ -27,8 +28,11 @@ static void h_stream(struct svc_req *req, struct svc_resp *resp)
 	svc_buf_init(&body, SVC_STREAM_MAX_QUEUED);
 	long long last = -1;
 	bool resume = false;
-	if (svc_app_auth_token(ctx->app, gw_request_token(req), "access", &who, &err) != SVC_OK ||
-	    gw_sse_last_id(req, &last, &resume, &err) != SVC_OK) {
+	if (!gw_caller(ctx->auth, req, resp, &who)) {
+		svc_buf_cleanup(&body);
+		return;
+	}
+	if (gw_sse_last_id(req, &last, &resume, &err) != SVC_OK) {
 		refuse(resp, NULL, &body, &err);
 		return;
 	}

@@ -12,8 +12,6 @@
 
 #include "edge.h"
 
-static const struct svc_redis_addr redis = {"127.0.0.1", 1};
-
 static int setup(void **state)
 {
 	static struct gw_edge e;
@@ -24,7 +22,7 @@ static int setup(void **state)
 	setenv("CORS_ALLOWED_ORIGINS", "https://app.test", 1);
 	struct svc_config cfg;
 	svc_config_init(&cfg);
-	gw_edge_init(&e, &cfg, NULL, &redis);
+	gw_edge_init(&e, &cfg);
 	assert_int_equal(svc_config_check(&cfg, "test"), 0);
 	*state = &e;
 	return 0;
@@ -61,7 +59,10 @@ static enum svc_filter_result run(struct gw_edge *e, const char *method, const c
 	snprintf(req.peer, sizeof req.peer, "%s", "127.0.0.1");
 	memset(resp, 0, sizeof *resp);
 	resp->status = 500;
-	return gw_edge_filter(e, &req, resp);
+	enum svc_filter_result r = gw_edge_filter(e, &req, resp);
+	if (req.local)
+		req.local_free(req.local);
+	return r;
 }
 
 static void answers_preflights(void **state)
@@ -135,7 +136,7 @@ static void refuses_bad_settings(void **state)
 	struct svc_config cfg;
 	svc_config_init(&cfg);
 	struct gw_edge e;
-	gw_edge_init(&e, &cfg, NULL, &redis);
+	gw_edge_init(&e, &cfg);
 	assert_int_equal(cfg.count, 3);
 	assert_non_null(strstr(cfg.errors, "TRUSTED_PROXIES"));
 	assert_non_null(strstr(cfg.errors, "CORS_ALLOWED_ORIGINS"));

@@ -11,7 +11,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *s = svc_fuzz_str(data, size);
 	struct svc_kv *params = NULL;
 	size_t n = 0;
-	if (!s || svc_http_query_parse(s, &params, &n) != 0) {
+	if (!s || svc_query_parse(s, &params, &n) != 0) {
 		free(s);
 		return 0;
 	}

@@ -19,8 +19,9 @@ struct ntf_deliver_cfg {
 
 struct ntf_deliver;
 
-/* Starts cfg->threads workers; cfg is borrowed for their life. NULL when a
- * thread cannot start. */
+/* Starts cfg->threads workers, each with a Postgres handle of its own (a
+ * worker never waits behind requests for one); cfg is borrowed for their
+ * life. NULL when a thread cannot start. */
 struct ntf_deliver *ntf_deliver_start(const struct ntf_deliver_cfg *cfg);
 /* Wakes the workers now (deliveries were just queued). */
 void ntf_deliver_kick(struct ntf_deliver *d);

@@ -27,14 +27,14 @@ static enum svc_delivery failed(const char *request_id, const char *type,
 
 /* A task event: the user made that change, so nothing to tell them; it is
  * recorded once all the same. */
-static enum svc_delivery record_only(struct ntf_ctx *ctx, const struct svc_event *ev,
+static enum svc_delivery record_only(struct svc_pg *pg, const struct svc_event *ev,
 				     const char *request_id)
 {
 	const char *subject = ntf_event_subject(ev);
 	bool first = false;
 	struct svc_err err = {0};
-	if (ntf_store_mark_event(ctx->conninfo, ev->id, ev->type, ev->user_id, subject, &first,
-				 &err) != SVC_OK)
+	if (ntf_store_mark_event(pg, ev->id, ev->type, ev->user_id, subject, &first, &err) !=
+	    SVC_OK)
 		return failed(request_id, ev->type, &err);
 	if (first)
 		svc_info(request_id, "received %s for %s", ev->type, subject ? subject : "-");
@@ -43,9 +43,10 @@ static enum svc_delivery record_only(struct ntf_ctx *ctx, const struct svc_event
 	return SVC_DELIVERY_SUCCESS;
 }
 
-enum svc_delivery ntf_on_event(void *arg, const struct svc_event *ev, const char *request_id)
+/* An event on the handler's handle pg. */
+static enum svc_delivery on_event(struct ntf_ctx *ctx, struct svc_pg *pg,
+				  const struct svc_event *ev, const char *request_id)
 {
-	struct ntf_ctx *ctx = arg;
 	struct ntf_draft d;
 	bool notify = false;
 	struct svc_err err = {0};
@@ -56,7 +57,7 @@ enum svc_delivery ntf_on_event(void *arg, const struct svc_event *ev, const char
 		return SVC_DELIVERY_DROP;
 	}
 	if (!notify)
-		return record_only(ctx, ev, request_id);
+		return record_only(pg, ev, request_id);
 	if (!svc_uuid_valid(ev->id)) {
 		ntf_draft_cleanup(&d);
 		svc_warn(request_id, "dropping %s event: its id is not a UUID", ev->type);
@@ -66,13 +67,15 @@ enum svc_delivery ntf_on_event(void *arg, const struct svc_event *ev, const char
 			    .draft = &d, .email_on = ctx->deliver.email.smtp_url != NULL};
 	char *json = NULL;
 	int queued = 0;
-	enum svc_result r = ntf_store_user_lock(ctx->conninfo, ev->user_id, &err);
+	/* The push to Redis happens under the user's session lock, with no
+	 * transaction open (ntf_store_user_lock). */
+	enum svc_result r = ntf_store_user_lock(pg, ev->user_id, &err);
 	if (r == SVC_OK) {
-		r = ntf_store_notify(ctx->conninfo, &n, &json, &queued, &err);
+		r = ntf_store_notify(pg, &n, &json, &queued, &err);
 		if (r == SVC_OK && json &&
 		    ntf_live_publish(&ctx->redis, ev->user_id, json, &err) != SVC_OK)
 			svc_warn(request_id, "live push failed (the inbox has it): %s", err.message);
-		ntf_store_user_unlock(ctx->conninfo, ev->user_id);
+		ntf_store_user_unlock(pg, ev->user_id);
 	}
 	const char *kind = d.kind; /* static */
 	ntf_draft_cleanup(&d);
@@ -91,4 +94,16 @@ enum svc_delivery ntf_on_event(void *arg, const struct svc_event *ev, const char
 		 ev->user_id, queued);
 	free(json);
 	return SVC_DELIVERY_SUCCESS;
+}
+
+enum svc_delivery ntf_on_event(void *arg, const struct svc_event *ev, const char *request_id)
+{
+	struct ntf_ctx *ctx = arg;
+	struct svc_err err = {0};
+	struct svc_pg *pg = svc_pg_acquire(ctx->db, ctx->pg.wait_ms, &err);
+	if (!pg)
+		return failed(request_id, ev->type, &err);
+	enum svc_delivery d = on_event(ctx, pg, ev, request_id);
+	svc_pg_release(ctx->db, pg);
+	return d;
 }

@@ -4,6 +4,7 @@
 
 #include "notifier.h"
 #include "svc/app.h"
+#include "svc/pubsub.h"
 
 /* Handles one delivery (arg is the struct ntf_ctx), exactly once per
  * event_id: reminder-due and recurring-task-generated become a

@@ -10,17 +10,19 @@
 #include "notify.h"
 #include "routes.h"
 #include "svc/app.h"
+#include "svc/auth.h"
+#include "svc/pubsub.h"
 #include "svc/log.h"
 #include "svc/pg.h"
 
 static void read_config(struct svc_config *cfg, struct ntf_ctx *ctx)
 {
-	ctx->conninfo = svc_config_str(cfg, "DATABASE_URL", NULL);
+	svc_pg_opts_read(cfg, &ctx->pg);
 	ctx->redis.host = svc_config_str(cfg, "REDIS_HOST", "127.0.0.1");
 	ctx->redis.port = (int)svc_config_long(cfg, "REDIS_PORT", "6379", 1, 65535);
 
 	struct ntf_deliver_cfg *d = &ctx->deliver;
-	d->conninfo = ctx->conninfo;
+	d->conninfo = ctx->pg.conninfo;
 	d->threads = (int)svc_config_long(cfg, "DELIVERY_WORKERS", "2", 1, 16);
 	d->retry.base_ms = svc_config_long(cfg, "DELIVERY_RETRY_BASE_MS", "1000", 10, 3600000);
 	d->retry.max_ms = svc_config_long(cfg, "DELIVERY_RETRY_MAX_MS", "3600000", 10, 86400000);
@@ -52,28 +54,33 @@ int main(void)
 	struct svc_config cfg;
 	svc_config_init(&cfg);
 	struct ntf_ctx ctx = {0};
+	struct svc_pubsub *ps = NULL;
 	struct svc_app *app = svc_app_new("notifier", &cfg, &ctx);
 	int rc = 1;
 	if (!app)
 		goto out;
 	ctx.app = app;
+	ctx.auth = svc_auth_new(app, &cfg);
 	read_config(&cfg, &ctx);
-	if (svc_config_check(&cfg, "notifier") != 0) {
+	if (!ctx.auth || svc_config_check(&cfg, "notifier") != 0) {
 		rc = 2;
 		goto out;
 	}
 	struct svc_err err = {0};
-	if (ntf_store_migrate(ctx.conninfo, &err) != SVC_OK) {
+	if (ntf_store_migrate(ctx.pg.conninfo, &err) != SVC_OK) {
 		svc_error(NULL, "migrations failed: %s", err.message);
 		goto out;
 	}
-	svc_app_use_jwt(app);
-	svc_app_ready_check(app, "postgres", svc_pg_ready_check, (void *)ctx.conninfo);
+	if (!(ctx.db = svc_pg_pool_new(ctx.pg.conninfo, ctx.pg.pool_size)))
+		goto out;
+	svc_app_ready_check(app, "postgres", svc_pg_ready_check, ctx.db);
 	svc_app_ready_check(app, "redis", svc_redis_ready_check, &ctx.redis);
 	if (ntf_routes_register(app) != 0)
 		goto out;
+	if (!(ps = svc_pubsub_new(app)))
+		goto out;
 	for (const char *const *t = ntf_topics; *t; t++)
-		if (svc_app_subscribe(app, *t, ntf_on_event, &ctx) != 0)
+		if (svc_pubsub_subscribe(ps, *t, ntf_on_event, &ctx) != 0)
 			goto out;
 	if (!svc_app_print_only(app) && !(ctx.workers = ntf_deliver_start(&ctx.deliver)))
 		goto out;
@@ -82,6 +89,9 @@ out:
 	/* Requests have drained; each worker finishes its delivery and stops. */
 	ntf_deliver_stop(ctx.workers);
 	svc_app_free(app);
+	svc_pubsub_free(ps);
+	svc_pg_pool_free(ctx.db);
+	svc_auth_free(ctx.auth);
 	svc_nets_cleanup(&ctx.deliver.webhook.allow);
 	curl_global_cleanup();
 	return rc;

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libpq-fe.h>
+
 #include "svc/cursor.h"
 #include "svc/pg.h"
 #include "svc/util.h"
@@ -73,6 +75,11 @@ static const struct svc_migration migrations[] = {
 	 /* At most one success per delivery, whatever happens above. */
 	 "CREATE UNIQUE INDEX delivery_attempts_one_success"
 	 "  ON notify.delivery_attempts (delivery_id) WHERE ok;"},
+	{3, "deliveries claimed with a lease",
+	 /* A worker claims a delivery by moving its next_attempt_at past the
+	  * attempt (the lease) and stamping it with a token of its own, then
+	  * attempts it with no row lock held. */
+	 "ALTER TABLE notify.deliveries ADD COLUMN claim uuid;"},
 };
 
 /* A notification as the API, Redis and SSE show it (alias n). */
@@ -135,38 +142,35 @@ static enum svc_result mark(struct svc_pg *pg, const char *event_id, const char 
 	return r;
 }
 
-enum svc_result ntf_store_mark_event(const char *conninfo, const char *event_id,
+enum svc_result ntf_store_mark_event(struct svc_pg *pg, const char *event_id,
 				     const char *topic, const char *user_id,
 				     const char *subject, bool *first,
 				     struct svc_err *err)
 {
 	*first = false;
-	struct svc_pg *pg = svc_pg_conn(conninfo, err);
-	return pg ? mark(pg, event_id, topic, user_id, subject, first, err) : SVC_ENOMEM;
+	return mark(pg, event_id, topic, user_id, subject, first, err);
 }
 
-enum svc_result ntf_store_user_lock(const char *conninfo, const char *user_id,
+enum svc_result ntf_store_user_lock(struct svc_pg *pg, const char *user_id,
 				    struct svc_err *err)
 {
-	struct svc_pg *pg = svc_pg_conn(conninfo, err);
 	const char *p[] = {user_id};
-	return pg ? svc_pg_query(pg, "SELECT pg_advisory_lock(hashtext('notify-user:' || $1))", 1,
-				 p, NULL, err)
-		  : SVC_ENOMEM;
+	return svc_pg_query(pg, "SELECT pg_advisory_lock(hashtext('notify-user:' || $1))", 1, p,
+			    NULL, err);
 }
 
-void ntf_store_user_unlock(const char *conninfo, const char *user_id)
+void ntf_store_user_unlock(struct svc_pg *pg, const char *user_id)
 {
 	struct svc_err err;
-	struct svc_pg *pg = svc_pg_conn(conninfo, &err);
 	const char *p[] = {user_id};
-	/* A lost connection took the lock with it. */
-	if (pg)
-		svc_pg_query(pg, "SELECT pg_advisory_unlock(hashtext('notify-user:' || $1))", 1, p,
-			     NULL, &err);
+	/* A lost connection took the lock with it; one that cannot say is
+	 * closed, which ends it for certain. */
+	if (svc_pg_query(pg, "SELECT pg_advisory_unlock(hashtext('notify-user:' || $1))", 1, p,
+			 NULL, &err) != SVC_OK)
+		svc_pg_disconnect(pg);
 }
 
-enum svc_result ntf_store_notify(const char *conninfo, const struct ntf_new *n,
+enum svc_result ntf_store_notify(struct svc_pg *pg, const struct ntf_new *n,
 				 char **json, int *queued, struct svc_err *err)
 {
 	*json = NULL;
@@ -174,8 +178,7 @@ enum svc_result ntf_store_notify(const char *conninfo, const struct ntf_new *n,
 	const struct ntf_draft *d = n->draft;
 	const char *task_id = d->task_id[0] ? d->task_id : NULL;
 	bool first = false;
-	struct svc_pg *pg;
-	enum svc_result r = svc_pg_begin_conn(conninfo, &pg, err);
+	enum svc_result r = svc_pg_begin(pg, err);
 	if (r != SVC_OK)
 		return r;
 	r = mark(pg, n->event_id, n->topic, n->user_id, task_id, &first, err);
@@ -218,13 +221,10 @@ done:
 	return r;
 }
 
-enum svc_result ntf_store_list(const char *conninfo, const char *user_id,
+enum svc_result ntf_store_list(struct svc_pg *pg, const char *user_id,
 			       const struct ntf_query *q, char **out, struct svc_err *err)
 {
 	*out = NULL;
-	struct svc_pg *pg = svc_pg_conn(conninfo, err);
-	if (!pg)
-		return SVC_ENOMEM;
 	char sql[512], pos[24], limit[24];
 	snprintf(pos, sizeof pos, "%lld", q->after ? q->pos : 0);
 	snprintf(limit, sizeof limit, "%ld", q->limit + 1);
@@ -256,13 +256,10 @@ enum svc_result ntf_store_list(const char *conninfo, const char *user_id,
 	return *out ? SVC_OK : oom(err);
 }
 
-enum svc_result ntf_store_mark_read(const char *conninfo, const char *user_id,
+enum svc_result ntf_store_mark_read(struct svc_pg *pg, const char *user_id,
 				    long long id, char **out, struct svc_err *err)
 {
 	*out = NULL;
-	struct svc_pg *pg = svc_pg_conn(conninfo, err);
-	if (!pg)
-		return SVC_ENOMEM;
 	char ids[24];
 	snprintf(ids, sizeof ids, "%lld", id);
 	const char *p[] = {ids, user_id};
@@ -282,13 +279,10 @@ enum svc_result ntf_store_mark_read(const char *conninfo, const char *user_id,
 	return take_text(res, out, err);
 }
 
-enum svc_result ntf_store_read_all(const char *conninfo, const char *user_id,
+enum svc_result ntf_store_read_all(struct svc_pg *pg, const char *user_id,
 				   long *updated, struct svc_err *err)
 {
 	*updated = 0;
-	struct svc_pg *pg = svc_pg_conn(conninfo, err);
-	if (!pg)
-		return SVC_ENOMEM;
 	const char *p[] = {user_id};
 	return exec_count(pg,
 			  "UPDATE notify.notifications SET read_at = now()"
@@ -296,13 +290,10 @@ enum svc_result ntf_store_read_all(const char *conninfo, const char *user_id,
 			  1, p, updated, err);
 }
 
-enum svc_result ntf_store_settings_get(const char *conninfo, const char *user_id,
+enum svc_result ntf_store_settings_get(struct svc_pg *pg, const char *user_id,
 				       char **out, struct svc_err *err)
 {
 	*out = NULL;
-	struct svc_pg *pg = svc_pg_conn(conninfo, err);
-	if (!pg)
-		return SVC_ENOMEM;
 	const char *p[] = {user_id};
 	PGresult *res = NULL;
 	enum svc_result r = svc_pg_query(pg,
@@ -344,13 +335,12 @@ static enum svc_result merge(const PGresult *cur, const struct ntf_settings_patc
 	return ntf_settings_check(m->email_enabled, m->email, err);
 }
 
-enum svc_result ntf_store_settings_put(const char *conninfo, const char *user_id,
+enum svc_result ntf_store_settings_put(struct svc_pg *pg, const char *user_id,
 				       const struct ntf_settings_patch *p, char **out,
 				       struct svc_err *err)
 {
 	*out = NULL;
-	struct svc_pg *pg;
-	enum svc_result r = svc_pg_begin_conn(conninfo, &pg, err);
+	enum svc_result r = svc_pg_begin(pg, err);
 	if (r != SVC_OK)
 		return r;
 	const char *u[] = {user_id};
@@ -389,61 +379,31 @@ done:
 	return r;
 }
 
-/* Pending deliveries due now, oldest first; the row lock is held until the
- * outcome is recorded. */
+/* Claims the pending delivery due first (SKIP LOCKED: a row another worker
+ * is claiming right now is left to it) by pushing its next attempt past
+ * the lease ($2 ms) under the token $1, and reads what the attempt needs. */
 #define CLAIM_SQL \
-	"SELECT d.id, d.channel, d.attempts + 1, n.event_id, " NOTIFICATION_SQL "," \
+	"WITH claimed AS (UPDATE notify.deliveries SET claim = $1::uuid," \
+	"  next_attempt_at = now() + make_interval(secs => $2::bigint / 1000.0)" \
+	" WHERE id = (SELECT id FROM notify.deliveries" \
+	"  WHERE status = 'pending' AND next_attempt_at <= now()" \
+	"  ORDER BY next_attempt_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)" \
+	" RETURNING id, notification_id, channel, attempts)" \
+	" SELECT d.id, d.channel, d.attempts + 1, n.event_id, " NOTIFICATION_SQL "," \
 	" n.title, n.body, s.webhook_url, s.webhook_secret," \
 	" CASE WHEN s.email_enabled THEN s.email END" \
-	" FROM notify.deliveries d JOIN notify.notifications n ON n.id = d.notification_id" \
-	" LEFT JOIN notify.settings s ON s.user_id = n.user_id" \
-	" WHERE d.status = 'pending' AND d.next_attempt_at <= now()" \
-	" ORDER BY d.next_attempt_at, d.id LIMIT 1 FOR UPDATE OF d SKIP LOCKED"
+	" FROM claimed d JOIN notify.notifications n ON n.id = d.notification_id" \
+	" LEFT JOIN notify.settings s ON s.user_id = n.user_id"
 
 static const char *opt(const PGresult *res, int col)
 {
 	return PQgetisnull(res, 0, col) ? NULL : PQgetvalue(res, 0, col);
 }
 
-/* Writes the outcome of job to its delivery and the log. */
-static enum svc_result record(struct svc_pg *pg, const struct ntf_retry *retry,
-			      const struct ntf_job *job, const struct ntf_outcome *o,
-			      struct svc_err *err)
+void ntf_claim_cleanup(struct ntf_claim *c)
 {
-	char id[24], attempt[16], pause[24], dur[24], status[16];
-	snprintf(id, sizeof id, "%lld", job->delivery_id);
-	snprintf(attempt, sizeof attempt, "%d", job->attempt);
-	snprintf(dur, sizeof dur, "%ld", o->duration_ms);
-	snprintf(status, sizeof status, "%ld", o->status);
-	snprintf(pause, sizeof pause, "%ld",
-		 ntf_backoff_ms(job->attempt, retry->base_ms, retry->max_ms));
-	const char *state = "pending";
-	if (o->result == NTF_SENT)
-		state = "delivered";
-	else if (o->result == NTF_CANCELLED)
-		state = "cancelled";
-	else if (o->result == NTF_REFUSED || job->attempt >= retry->max_attempts)
-		state = "failed";
-	const char *error = o->result == NTF_SENT ? NULL : o->error;
-	const char *p[] = {id, state, pause, error};
-	enum svc_result r = svc_pg_query(
-		pg,
-		"UPDATE notify.deliveries SET status = $2,"
-		" attempts = attempts + CASE WHEN $2 = 'cancelled' THEN 0 ELSE 1 END,"
-		" next_attempt_at = CASE WHEN $2 = 'pending'"
-		"  THEN now() + make_interval(secs => $3::bigint / 1000.0) ELSE next_attempt_at END,"
-		" delivered_at = CASE WHEN $2 = 'delivered' THEN now() END, last_error = $4"
-		" WHERE id = $1::bigint",
-		4, p, NULL, err);
-	if (r != SVC_OK || o->result == NTF_CANCELLED)
-		return r;
-	const char *a[] = {id, attempt, dur, o->target, o->result == NTF_SENT ? "true" : "false",
-			   o->status ? status : NULL, error};
-	return svc_pg_query(pg,
-			    "INSERT INTO notify.delivery_attempts (delivery_id, attempt, started_at,"
-			    " duration_ms, target, ok, status, error) VALUES ($1::bigint,"
-			    " $2::integer, now(), $3::integer, $4, $5::boolean, $6::integer, $7)",
-			    7, a, NULL, err);
+	PQclear(c->res);
+	memset(c, 0, sizeof *c);
 }
 
 /* When no delivery is due: milliseconds until the next, or -1. */
@@ -464,26 +424,28 @@ static enum svc_result next_due(struct svc_pg *pg, long *next_ms, struct svc_err
 	return SVC_OK;
 }
 
-enum svc_result ntf_store_deliver_next(const char *conninfo, const struct ntf_retry *retry,
-				       ntf_deliver_fn deliver, void *arg, bool *did,
-				       long *next_ms, struct svc_err *err)
+enum svc_result ntf_store_claim_delivery(struct svc_pg *pg, long lease_ms, struct ntf_claim *c,
+					 bool *found, long *next_ms, struct svc_err *err)
 {
-	*did = false;
+	memset(c, 0, sizeof *c);
+	*found = false;
 	*next_ms = -1;
-	struct svc_pg *pg;
-	enum svc_result r = svc_pg_begin_conn(conninfo, &pg, err);
+	char lease[24];
+	snprintf(lease, sizeof lease, "%ld", lease_ms);
+	if (svc_uuid_v4(c->token) != 0)
+		return svc_err_set(err, SVC_EINTERNAL, NULL, "no random bytes");
+	const char *p[] = {c->token, lease};
+	PGresult *res = NULL;
+	enum svc_result r = svc_pg_query(pg, CLAIM_SQL, 2, p, &res, err);
 	if (r != SVC_OK)
 		return r;
-	PGresult *res = NULL;
-	r = svc_pg_query(pg, CLAIM_SQL, 0, NULL, &res, err);
-	if (r != SVC_OK)
-		goto done;
 	if (PQntuples(res) == 0) {
 		PQclear(res);
-		r = next_due(pg, next_ms, err);
-		goto done;
+		return next_due(pg, next_ms, err);
 	}
-	struct ntf_job job = {
+	*found = true;
+	c->res = res;
+	c->job = (struct ntf_job){
 		.delivery_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10),
 		.channel = PQgetvalue(res, 0, 1),
 		.attempt = (int)strtol(PQgetvalue(res, 0, 2), NULL, 10),
@@ -495,11 +457,64 @@ enum svc_result ntf_store_deliver_next(const char *conninfo, const struct ntf_re
 		.webhook_secret = opt(res, 8),
 		.email = opt(res, 9),
 	};
-	struct ntf_outcome o = {.result = NTF_FAILED};
-	deliver(arg, &job, &o);
-	*did = true;
-	r = record(pg, retry, &job, &o, err);
-	PQclear(res);
-done:
-	return svc_pg_finish(pg, r, err);
+	return SVC_OK;
+}
+
+/* Inside the transaction: writes the outcome of the claimed attempt to its
+ * delivery (ending the claim) and to the log. */
+static enum svc_result record(struct svc_pg *pg, const struct ntf_retry *retry,
+			      const struct ntf_claim *c, const struct ntf_outcome *o,
+			      struct svc_err *err)
+{
+	const struct ntf_job *job = &c->job;
+	char id[24], attempt[16], pause[24], dur[24], status[16];
+	snprintf(id, sizeof id, "%lld", job->delivery_id);
+	snprintf(attempt, sizeof attempt, "%d", job->attempt);
+	snprintf(dur, sizeof dur, "%ld", o->duration_ms);
+	snprintf(status, sizeof status, "%ld", o->status);
+	snprintf(pause, sizeof pause, "%ld",
+		 ntf_backoff_ms(job->attempt, retry->base_ms, retry->max_ms));
+	const char *state = "pending";
+	if (o->result == NTF_SENT)
+		state = "delivered";
+	else if (o->result == NTF_CANCELLED)
+		state = "cancelled";
+	else if (o->result == NTF_REFUSED || job->attempt >= retry->max_attempts)
+		state = "failed";
+	const char *error = o->result == NTF_SENT ? NULL : o->error;
+	const char *p[] = {id, state, pause, error, c->token};
+	long n = 0;
+	enum svc_result r = exec_count(
+		pg,
+		"UPDATE notify.deliveries SET status = $2, claim = NULL,"
+		" attempts = attempts + CASE WHEN $2 = 'cancelled' THEN 0 ELSE 1 END,"
+		" next_attempt_at = CASE WHEN $2 = 'pending'"
+		"  THEN now() + make_interval(secs => $3::bigint / 1000.0) ELSE next_attempt_at END,"
+		" delivered_at = CASE WHEN $2 = 'delivered' THEN now() END, last_error = $4"
+		" WHERE id = $1::bigint AND claim = $5::uuid",
+		5, p, &n, err);
+	if (r == SVC_OK && n == 0)
+		return svc_err_set(err, SVC_ECONFLICT, NULL,
+				   "delivery %s: its claim ran out before the outcome was recorded", id);
+	if (r != SVC_OK || o->result == NTF_CANCELLED)
+		return r;
+	/* The attempt started before this transaction: its duration back. */
+	const char *a[] = {id, attempt, dur, o->target, o->result == NTF_SENT ? "true" : "false",
+			   o->status ? status : NULL, error};
+	return svc_pg_query(pg,
+			    "INSERT INTO notify.delivery_attempts (delivery_id, attempt, started_at,"
+			    " duration_ms, target, ok, status, error) VALUES ($1::bigint,"
+			    " $2::integer, clock_timestamp() - make_interval(secs => $3::integer / 1000.0),"
+			    " $3::integer, $4, $5::boolean, $6::integer, $7)",
+			    7, a, NULL, err);
+}
+
+enum svc_result ntf_store_record_delivery(struct svc_pg *pg, const struct ntf_retry *retry,
+					  const struct ntf_claim *c, const struct ntf_outcome *o,
+					  struct svc_err *err)
+{
+	enum svc_result r = svc_pg_begin(pg, err);
+	if (r != SVC_OK)
+		return r;
+	return svc_pg_finish(pg, record(pg, retry, c, o, err), err);
 }

@@ -11,7 +11,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "svc/http.h"
+#include "svc/server.h"
 #include "svc/net.h"
 #include "svc/result.h"
 #include "svc/text.h"

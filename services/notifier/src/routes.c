@@ -10,6 +10,7 @@
 #include "notifier_store.h"
 #include "notify.h"
 #include "svc/app.h"
+#include "svc/auth.h"
 #include "svc/log.h"
 #include "svc/util.h"
 #include "webhook.h"
@@ -32,14 +33,18 @@ static void h_list(struct svc_req *req, struct svc_resp *resp)
 {
 	struct ntf_ctx *ctx = req->ctx;
 	struct svc_claims who;
-	if (!svc_app_authed(ctx->app, req, resp, &who))
+	if (!svc_auth_req(ctx->auth, req, resp, &who))
 		return;
 	struct ntf_query q;
 	struct svc_err err = {0};
 	char *json = NULL;
+	struct svc_pg *pg = NULL;
 	enum svc_result r = ntf_query_parse(req->query, req->nquery, &q, &err);
 	if (r == SVC_OK)
-		r = ntf_store_list(ctx->conninfo, who.sub, &q, &json, &err);
+		r = (pg = svc_pg_acquire(ctx->db, ctx->pg.wait_ms, &err))
+			    ? ntf_store_list(pg, who.sub, &q, &json, &err)
+			    : err.code;
+	svc_pg_release(ctx->db, pg);
 	reply(req, resp, r, &err, json);
 }
 
@@ -47,17 +52,21 @@ static void h_read(struct svc_req *req, struct svc_resp *resp)
 {
 	struct ntf_ctx *ctx = req->ctx;
 	struct svc_claims who;
-	if (!svc_app_authed(ctx->app, req, resp, &who))
+	if (!svc_auth_req(ctx->auth, req, resp, &who))
 		return;
 	long id;
 	struct svc_err err = {0};
 	char *json = NULL;
+	struct svc_pg *pg = NULL;
 	enum svc_result r;
 	/* An id that cannot be one is as missing as an id that is not there. */
 	if (svc_parse_long(svc_req_param(req, "id"), 1, LONG_MAX, &id) != 0)
 		r = svc_err_set(&err, SVC_ENOTFOUND, NULL, "notification not found");
 	else
-		r = ntf_store_mark_read(ctx->conninfo, who.sub, id, &json, &err);
+		r = (pg = svc_pg_acquire(ctx->db, ctx->pg.wait_ms, &err))
+			    ? ntf_store_mark_read(pg, who.sub, id, &json, &err)
+			    : err.code;
+	svc_pg_release(ctx->db, pg);
 	reply(req, resp, r, &err, json);
 }
 
@@ -65,12 +74,14 @@ static void h_read_all(struct svc_req *req, struct svc_resp *resp)
 {
 	struct ntf_ctx *ctx = req->ctx;
 	struct svc_claims who;
-	if (!svc_app_authed(ctx->app, req, resp, &who))
+	if (!svc_auth_req(ctx->auth, req, resp, &who))
 		return;
 	long n = 0;
 	struct svc_err err = {0};
 	char *json = NULL;
-	enum svc_result r = ntf_store_read_all(ctx->conninfo, who.sub, &n, &err);
+	struct svc_pg *pg = svc_pg_acquire(ctx->db, ctx->pg.wait_ms, &err);
+	enum svc_result r = pg ? ntf_store_read_all(pg, who.sub, &n, &err) : err.code;
+	svc_pg_release(ctx->db, pg);
 	if (r == SVC_OK) {
 		cJSON *b = cJSON_CreateObject();
 		cJSON_AddNumberToObject(b, "updated", (double)n);
@@ -84,11 +95,13 @@ static void h_settings_get(struct svc_req *req, struct svc_resp *resp)
 {
 	struct ntf_ctx *ctx = req->ctx;
 	struct svc_claims who;
-	if (!svc_app_authed(ctx->app, req, resp, &who))
+	if (!svc_auth_req(ctx->auth, req, resp, &who))
 		return;
 	struct svc_err err = {0};
 	char *json = NULL;
-	enum svc_result r = ntf_store_settings_get(ctx->conninfo, who.sub, &json, &err);
+	struct svc_pg *pg = svc_pg_acquire(ctx->db, ctx->pg.wait_ms, &err);
+	enum svc_result r = pg ? ntf_store_settings_get(pg, who.sub, &json, &err) : err.code;
+	svc_pg_release(ctx->db, pg);
 	reply(req, resp, r, &err, json);
 }
 
@@ -96,7 +109,7 @@ static void h_settings_put(struct svc_req *req, struct svc_resp *resp)
 {
 	struct ntf_ctx *ctx = req->ctx;
 	struct svc_claims who;
-	if (!svc_app_authed(ctx->app, req, resp, &who))
+	if (!svc_auth_req(ctx->auth, req, resp, &who))
 		return;
 	struct ntf_settings_patch *p = malloc(sizeof *p);
 	struct svc_err err = {0};
@@ -107,8 +120,12 @@ static void h_settings_put(struct svc_req *req, struct svc_resp *resp)
 	 * delivery. */
 	if (r == SVC_OK && p->webhook_url)
 		r = ntf_webhook_check_target(&ctx->deliver.webhook, p->webhook_url, &err);
+	struct svc_pg *pg = NULL;
 	if (r == SVC_OK)
-		r = ntf_store_settings_put(ctx->conninfo, who.sub, p, &json, &err);
+		r = (pg = svc_pg_acquire(ctx->db, ctx->pg.wait_ms, &err))
+			    ? ntf_store_settings_put(pg, who.sub, p, &json, &err)
+			    : err.code;
+	svc_pg_release(ctx->db, pg);
 	free(p);
 	reply(req, resp, r, &err, json);
 }

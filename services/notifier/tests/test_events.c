@@ -11,13 +11,16 @@
 #include "live.h"
 #include "notifier_store.h"
 
-/* The store, Redis and the workers are boundaries: unit tests replace them. */
+/* The store, Redis and the workers are boundaries: unit tests replace them.
+ * The pool is real: its handles connect on their first query, which the
+ * replaced store never makes. */
+static struct svc_pg_pool *pool;
 static int marks;
-enum svc_result ntf_store_mark_event(const char *conninfo, const char *event_id,
+enum svc_result ntf_store_mark_event(struct svc_pg *pg, const char *event_id,
 				     const char *topic, const char *user_id,
 				     const char *subject, bool *first, struct svc_err *err)
 {
-	(void)conninfo;
+	(void)pg;
 	(void)topic;
 	(void)user_id;
 	(void)subject;
@@ -31,10 +34,10 @@ enum svc_result ntf_store_mark_event(const char *conninfo, const char *event_id,
 
 /* The user's lock must be held around storing and pushing, and let go. */
 static int locked;
-enum svc_result ntf_store_user_lock(const char *conninfo, const char *user_id,
+enum svc_result ntf_store_user_lock(struct svc_pg *pg, const char *user_id,
 				    struct svc_err *err)
 {
-	(void)conninfo;
+	(void)pg;
 	(void)user_id;
 	(void)err;
 	assert_int_equal(locked, 0);
@@ -42,18 +45,18 @@ enum svc_result ntf_store_user_lock(const char *conninfo, const char *user_id,
 	return SVC_OK;
 }
 
-void ntf_store_user_unlock(const char *conninfo, const char *user_id)
+void ntf_store_user_unlock(struct svc_pg *pg, const char *user_id)
 {
-	(void)conninfo;
+	(void)pg;
 	(void)user_id;
 	assert_int_equal(locked, 1);
 	locked--;
 }
 
-enum svc_result ntf_store_notify(const char *conninfo, const struct ntf_new *n, char **json,
+enum svc_result ntf_store_notify(struct svc_pg *pg, const struct ntf_new *n, char **json,
 				 int *queued, struct svc_err *err)
 {
-	(void)conninfo;
+	(void)pg;
 	assert_int_equal(locked, 1);
 	check_expected(n->event_id);
 	check_expected(n->user_id);
@@ -131,7 +134,7 @@ static void expect_notify(enum svc_result r, const char *json)
 static void reminder_is_stored_pushed_and_queued_once(void **state)
 {
 	(void)state;
-	struct ntf_ctx ctx = {0};
+	struct ntf_ctx ctx = {.db = pool};
 	struct svc_event ev = parse(EVENT_ID, "reminder-due", true);
 	kicks = 0;
 	expect_notify(SVC_OK, "{\"id\":1}");
@@ -150,7 +153,7 @@ static void reminder_is_stored_pushed_and_queued_once(void **state)
 static void a_failed_push_still_succeeds(void **state)
 {
 	(void)state;
-	struct ntf_ctx ctx = {0};
+	struct ntf_ctx ctx = {.db = pool};
 	struct svc_event ev = parse(EVENT_ID, "reminder-due", true);
 	expect_notify(SVC_OK, "{\"id\":2}");
 	expect_string(ntf_live_publish, user_id, "u1");
@@ -163,7 +166,7 @@ static void a_failed_push_still_succeeds(void **state)
 static void store_down_means_retry(void **state)
 {
 	(void)state;
-	struct ntf_ctx ctx = {0};
+	struct ntf_ctx ctx = {.db = pool};
 	struct svc_event ev = parse(EVENT_ID, "reminder-due", true);
 	expect_notify(SVC_EUNAVAIL, NULL);
 	assert_int_equal(ntf_on_event(&ctx, &ev, "r"), SVC_DELIVERY_RETRY);
@@ -179,7 +182,7 @@ static void store_down_means_retry(void **state)
 static void task_events_are_recorded_only(void **state)
 {
 	(void)state;
-	struct ntf_ctx ctx = {0};
+	struct ntf_ctx ctx = {.db = pool};
 	struct svc_event ev = parse("e1", "task-created", true);
 	assert_string_equal(ntf_event_subject(&ev), TASK_ID);
 	marks = 0;
@@ -194,7 +197,7 @@ static void task_events_are_recorded_only(void **state)
 static void poison_is_dropped(void **state)
 {
 	(void)state;
-	struct ntf_ctx ctx = {0};
+	struct ntf_ctx ctx = {.db = pool};
 	struct svc_event ev = parse("e1", "something-else", true);
 	assert_int_equal(ntf_on_event(&ctx, &ev, "r"), SVC_DELIVERY_DROP);
 	svc_event_cleanup(&ev);
@@ -206,6 +209,37 @@ static void poison_is_dropped(void **state)
 	svc_event_cleanup(&ev);
 }
 
+/* A handler that finds no free handle in time asks for the event again. */
+static void no_free_handle_means_retry(void **state)
+{
+	(void)state;
+	struct ntf_ctx ctx = {.db = pool, .pg = {.wait_ms = 10}};
+	struct svc_err err = {0};
+	struct svc_pg *held = svc_pg_acquire(pool, 0, &err);
+	assert_non_null(held);
+	struct svc_event ev = parse(EVENT_ID, "reminder-due", true);
+	assert_int_equal(ntf_on_event(&ctx, &ev, "r"), SVC_DELIVERY_RETRY);
+	svc_event_cleanup(&ev);
+	svc_pg_release(pool, held);
+	assert_int_equal(svc_pg_pool_in_use(pool), 0);
+}
+
+static int pool_up(void **state)
+{
+	(void)state;
+	pool = svc_pg_pool_new("host=127.0.0.1 port=1", 1);
+	return pool ? 0 : -1;
+}
+
+static int pool_down(void **state)
+{
+	(void)state;
+	/* Every handler gave its handle back. */
+	int in_use = svc_pg_pool_in_use(pool);
+	svc_pg_pool_free(pool);
+	return in_use == 0 ? 0 : -1;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -214,6 +248,7 @@ int main(void)
 		cmocka_unit_test(store_down_means_retry),
 		cmocka_unit_test(task_events_are_recorded_only),
 		cmocka_unit_test(poison_is_dropped),
+		cmocka_unit_test(no_free_handle_means_retry),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, pool_up, pool_down);
 }

@@ -5,6 +5,7 @@
 
 #include "series.h"
 #include "svc/app.h"
+#include "svc/pubsub.h"
 #include "svc/log.h"
 
 static const char *const topics[] = {"task-created", "task-updated", "task-completed",
@@ -27,7 +28,9 @@ static enum svc_delivery on_task_event(void *arg, const struct svc_event *ev,
 				  ? REC_SERIES_ENDED
 				  : REC_DELETED;
 	struct svc_err err = {0};
-	enum svc_result r = rec_on_task(ctx, task, trigger, request_id, &err);
+	struct svc_pg *pg = svc_pg_acquire(ctx->db, ctx->pg.wait_ms, &err);
+	enum svc_result r = pg ? rec_on_task(ctx, pg, task, trigger, request_id, &err) : err.code;
+	svc_pg_release(ctx->db, pg);
 	if (r == SVC_OK)
 		return SVC_DELIVERY_SUCCESS;
 	if (r == SVC_EINVAL) {
@@ -48,11 +51,11 @@ static enum svc_result on_tick(void *arg, const struct svc_req *req, struct svc_
 	return r;
 }
 
-int rec_routes_register(struct svc_app *app, struct rec_ctx *ctx)
+int rec_routes_register(struct svc_pubsub *ps, struct rec_ctx *ctx)
 {
 	int rc = 0;
 	for (const char *const *t = topics; *t; t++)
-		rc |= svc_app_subscribe(app, *t, on_task_event, ctx);
-	rc |= svc_app_binding(app, "recurrence-cron", on_tick, ctx);
+		rc |= svc_pubsub_subscribe(ps, *t, on_task_event, ctx);
+	rc |= svc_pubsub_binding(ps, "recurrence-cron", on_tick, ctx);
 	return rc;
 }

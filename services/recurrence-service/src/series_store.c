@@ -4,9 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libpq-fe.h>
+
 #include "recur.h"
 #include "svc/json.h"
 #include "svc/pg.h"
+#include "svc/util.h"
 
 static const struct svc_migration migrations[] = {
 	{1, "series and occurrences",
@@ -33,6 +36,19 @@ static const struct svc_migration migrations[] = {
 	 "  published_at timestamptz,"
 	 "  PRIMARY KEY (series_id, occurrence_at)"
 	 ");"},
+	{2, "claims with leases instead of locks held across calls",
+	 /* An occurrence keeps the event that announces it until it has gone
+	  * out; a publisher claims it for a while (claim, claimed_until). */
+	 "ALTER TABLE recurrence.occurrences"
+	 "  ADD COLUMN event text,"
+	 "  ADD COLUMN claim uuid,"
+	 "  ADD COLUMN claimed_until timestamptz,"
+	 "  ADD COLUMN publish_attempts integer NOT NULL DEFAULT 0,"
+	 "  ADD COLUMN last_error text;"
+	 "CREATE INDEX occurrences_unpublished ON recurrence.occurrences (created_at)"
+	 "  WHERE published_at IS NULL;"
+	 /* The cron tick claims an overdue series until tick_until. */
+	 "ALTER TABLE recurrence.series ADD COLUMN tick_until timestamptz;"},
 };
 
 #define ROW_SQL                                                                         \
@@ -44,11 +60,6 @@ static const struct svc_migration migrations[] = {
 static enum svc_result oom(struct svc_err *err)
 {
 	return svc_err_set(err, SVC_ENOMEM, NULL, "out of memory");
-}
-
-static struct svc_pg *conn(const char *conninfo)
-{
-	return svc_pg_thread(conninfo);
 }
 
 enum svc_result rec_store_migrate(const char *conninfo, struct svc_err *err)
@@ -81,27 +92,19 @@ static enum svc_result read_row(const PGresult *res, struct rec_row *row, struct
 	return SVC_OK;
 }
 
-enum svc_result rec_store_lock(const char *conninfo, const char *series_id, bool skip_locked,
-			       struct rec_row *row, bool *found, struct svc_err *err)
+enum svc_result rec_store_lock(struct svc_pg *pg, const char *series_id, struct rec_row *row,
+			       bool *found, struct svc_err *err)
 {
 	*found = false;
 	memset(row, 0, sizeof *row);
-	struct svc_pg *pg = conn(conninfo);
-	if (!pg)
-		return oom(err);
-	enum svc_result r = svc_pg_begin(pg, err);
-	if (r != SVC_OK)
-		return r;
 	const char *p[] = {series_id};
 	PGresult *res = NULL;
-	r = svc_pg_query(pg, skip_locked ? ROW_SQL " SKIP LOCKED" : ROW_SQL, 1, p, &res, err);
+	enum svc_result r = svc_pg_query(pg, ROW_SQL, 1, p, &res, err);
 	if (r == SVC_OK && PQntuples(res) == 1) {
 		*found = true;
 		r = read_row(res, row, err);
 	}
 	PQclear(res);
-	if (r != SVC_OK)
-		svc_pg_rollback(pg);
 	return r;
 }
 
@@ -124,19 +127,19 @@ static enum svc_result row_text(const struct rec_row *row, struct row_text *t,
 	return SVC_OK;
 }
 
-/* Writes row: a new series (kept if one appeared meanwhile, then locked),
- * or the locked one back. */
-static enum svc_result put(const char *conninfo, const struct rec_row *row, bool is_new,
-			   struct svc_err *err)
+/* Writes row: a new series (*inserted false when one was there), or the
+ * locked one back. */
+static enum svc_result put(struct svc_pg *pg, const struct rec_row *row, bool is_new,
+			   bool *inserted, struct svc_err *err)
 {
-	struct svc_pg *pg = conn(conninfo);
 	struct row_text t;
-	enum svc_result r = pg ? row_text(row, &t, err) : oom(err);
+	enum svc_result r = row_text(row, &t, err);
 	if (r != SVC_OK)
 		return r;
 	const char *p[] = {row->series_id, row->user_id, t.dtstart, t.generated,
 			   row->latest_task_id, t.version, row->has_latest_at ? t.latest_at : NULL,
 			   t.latest, row->ended ? "t" : "f"};
+	PGresult *res = NULL;
 	r = svc_pg_query(
 		pg,
 		is_new ? "INSERT INTO recurrence.series (series_id, user_id, dtstart, generated,"
@@ -147,99 +150,158 @@ static enum svc_result put(const char *conninfo, const struct rec_row *row, bool
 			 " latest_task_id = $5, latest_version = $6, latest_at = $7, latest = $8,"
 			 " ended_at = CASE WHEN $9::boolean THEN coalesce(ended_at, now()) END,"
 			 " updated_at = now() WHERE series_id = $1 AND user_id = $2",
-		9, p, NULL, err);
+		9, p, &res, err);
 	free(t.latest);
-	if (r == SVC_OK && is_new)
-		r = svc_pg_query(pg, "SELECT 1 FROM recurrence.series WHERE series_id = $1 FOR UPDATE",
-				 1, p, NULL, err);
-	return r;
-}
-
-enum svc_result rec_store_insert(const char *conninfo, const struct rec_row *row,
-				 struct svc_err *err)
-{
-	return put(conninfo, row, true, err);
-}
-
-enum svc_result rec_store_save(const char *conninfo, const struct rec_row *row,
-			       struct svc_err *err)
-{
-	return put(conninfo, row, false, err);
-}
-
-enum svc_result rec_store_occurrence(const char *conninfo, const char *series_id,
-				     const char *occurrence_at, const char *task_id,
-				     bool *first, bool *published, struct svc_err *err)
-{
-	struct svc_pg *pg = conn(conninfo);
-	if (!pg)
-		return oom(err);
-	const char *p[] = {series_id, occurrence_at, task_id};
-	PGresult *res = NULL;
-	enum svc_result r = svc_pg_query(
-		pg,
-		"WITH made AS (INSERT INTO recurrence.occurrences (series_id, occurrence_at, task_id)"
-		" VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING 1)"
-		" SELECT EXISTS (SELECT 1 FROM made), (SELECT published_at IS NOT NULL FROM"
-		" recurrence.occurrences WHERE series_id = $1 AND occurrence_at = $2)",
-		3, p, &res, err);
 	if (r != SVC_OK)
 		return r;
-	*first = PQgetvalue(res, 0, 0)[0] == 't';
-	/* A row made by this statement is not visible to its own subquery. */
-	*published = !*first && PQgetvalue(res, 0, 1)[0] == 't';
+	if (inserted)
+		*inserted = strcmp(PQcmdTuples(res), "1") == 0;
 	PQclear(res);
 	return SVC_OK;
 }
 
-enum svc_result rec_store_published(const char *conninfo, const char *series_id,
-				    const char *occurrence_at, struct svc_err *err)
+enum svc_result rec_store_insert(struct svc_pg *pg, const struct rec_row *row, bool *inserted,
+				 struct svc_err *err)
 {
-	struct svc_pg *pg = conn(conninfo);
-	if (!pg)
-		return oom(err);
-	const char *p[] = {series_id, occurrence_at};
+	/* A row inserted by this transaction is its own until it ends. */
+	return put(pg, row, true, inserted, err);
+}
+
+enum svc_result rec_store_save(struct svc_pg *pg, const struct rec_row *row,
+			       struct svc_err *err)
+{
+	return put(pg, row, false, NULL, err);
+}
+
+enum svc_result rec_store_occurrence(struct svc_pg *pg, const char *series_id,
+				     const char *occurrence_at, const char *task_id,
+				     const char *event, bool *first, struct svc_err *err)
+{
+	*first = false;
+	const char *p[] = {series_id, occurrence_at, task_id, event};
+	PGresult *res = NULL;
+	enum svc_result r = svc_pg_query(pg,
+					 "INSERT INTO recurrence.occurrences"
+					 " (series_id, occurrence_at, task_id, event) VALUES ($1, $2, $3, $4)"
+					 " ON CONFLICT DO NOTHING",
+					 4, p, &res, err);
+	if (r != SVC_OK)
+		return r;
+	*first = strcmp(PQcmdTuples(res), "1") == 0;
+	PQclear(res);
+	return SVC_OK;
+}
+
+enum svc_result rec_store_claim_due(struct svc_pg *pg, long lease_ms, char series_id[37],
+				    bool *found, struct svc_err *err)
+{
+	*found = false;
+	series_id[0] = '\0';
+	char lease[24];
+	snprintf(lease, sizeof lease, "%ld", lease_ms);
+	const char *p[] = {lease};
+	PGresult *res = NULL;
+	/* SKIP LOCKED: a series another tick is claiming this instant is
+	 * left to it; the lease keeps it that tick's afterwards. */
+	enum svc_result r = svc_pg_query(
+		pg,
+		"UPDATE recurrence.series SET tick_until = now() + make_interval(secs => $1::bigint"
+		" / 1000.0) WHERE series_id = (SELECT series_id FROM recurrence.series"
+		" WHERE ended_at IS NULL AND latest_at IS NOT NULL AND latest_at <= now()"
+		" AND (latest::json ->> 'recur_from') IS DISTINCT FROM 'completion'"
+		" AND (tick_until IS NULL OR tick_until <= now())"
+		" ORDER BY latest_at LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING series_id",
+		1, p, &res, err);
+	if (r != SVC_OK)
+		return r;
+	if (PQntuples(res) == 1) {
+		*found = true;
+		snprintf(series_id, 37, "%s", PQgetvalue(res, 0, 0));
+	}
+	PQclear(res);
+	return SVC_OK;
+}
+
+enum svc_result rec_store_unclaim_due(struct svc_pg *pg, const char *series_id, long retry_ms,
+				      struct svc_err *err)
+{
+	char pause[24];
+	snprintf(pause, sizeof pause, "%ld", retry_ms);
+	const char *p[] = {series_id, pause};
 	return svc_pg_query(pg,
-			    "UPDATE recurrence.occurrences SET published_at = now()"
-			    " WHERE series_id = $1 AND occurrence_at = $2",
+			    "UPDATE recurrence.series SET tick_until = CASE WHEN $2::bigint > 0"
+			    " THEN now() + make_interval(secs => $2::bigint / 1000.0) END"
+			    " WHERE series_id = $1",
 			    2, p, NULL, err);
 }
 
-enum svc_result rec_store_commit(const char *conninfo, struct svc_err *err)
+void rec_pending_cleanup(struct rec_pending *p)
 {
-	struct svc_pg *pg = conn(conninfo);
-	return pg ? svc_pg_commit(pg, err) : oom(err);
+	free(p->event);
+	memset(p, 0, sizeof *p);
 }
 
-void rec_store_rollback(const char *conninfo)
+enum svc_result rec_store_claim_publication(struct svc_pg *pg, const char *series_id,
+					    long lease_ms, struct rec_pending *out, bool *found,
+					    struct svc_err *err)
 {
-	struct svc_pg *pg = conn(conninfo);
-	if (pg)
-		svc_pg_rollback(pg);
-}
-
-enum svc_result rec_store_due(const char *conninfo, size_t max, char (*ids)[37], size_t *n,
-			      struct svc_err *err)
-{
-	*n = 0;
-	struct svc_pg *pg = conn(conninfo);
-	if (!pg)
-		return oom(err);
-	char lim[24];
-	snprintf(lim, sizeof lim, "%zu", max);
-	const char *p[] = {lim};
+	memset(out, 0, sizeof *out);
+	*found = false;
+	char lease[24];
+	snprintf(lease, sizeof lease, "%ld", lease_ms);
+	if (svc_uuid_v4(out->claim) != 0)
+		return svc_err_set(err, SVC_EINTERNAL, NULL, "no random bytes");
+	const char *p[] = {series_id, lease, out->claim};
 	PGresult *res = NULL;
-	enum svc_result r = svc_pg_query(pg,
-					 "SELECT series_id FROM recurrence.series"
-					 " WHERE ended_at IS NULL AND latest_at IS NOT NULL"
-					 " AND latest_at <= now()"
-					 " AND (latest::json ->> 'recur_from') IS DISTINCT FROM 'completion'"
-					 " ORDER BY latest_at LIMIT $1",
-					 1, p, &res, err);
+	/* SKIP LOCKED and a claim that must have run out: of two claimers, one
+	 * takes the row and the other sees it taken (a row updated meanwhile
+	 * is checked again as it is now). */
+	enum svc_result r = svc_pg_query(
+		pg,
+		"UPDATE recurrence.occurrences o SET claim = $3::uuid,"
+		" claimed_until = now() + make_interval(secs => $2::bigint / 1000.0),"
+		" publish_attempts = o.publish_attempts + 1"
+		" FROM (SELECT series_id, occurrence_at FROM recurrence.occurrences"
+		"  WHERE published_at IS NULL AND event IS NOT NULL"
+		"  AND ($1::uuid IS NULL OR series_id = $1::uuid)"
+		"  AND (claimed_until IS NULL OR claimed_until <= now())"
+		"  ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED) AS next"
+		" WHERE o.series_id = next.series_id AND o.occurrence_at = next.occurrence_at"
+		" RETURNING o.series_id, o.occurrence_at, o.task_id, o.event",
+		3, p, &res, err);
 	if (r != SVC_OK)
 		return r;
-	for (int i = 0; i < PQntuples(res) && *n < max; i++)
-		snprintf(ids[(*n)++], 37, "%s", PQgetvalue(res, i, 0));
+	if (PQntuples(res) == 1) {
+		snprintf(out->series_id, sizeof out->series_id, "%s", PQgetvalue(res, 0, 0));
+		snprintf(out->occurrence_at, sizeof out->occurrence_at, "%s", PQgetvalue(res, 0, 1));
+		snprintf(out->task_id, sizeof out->task_id, "%s", PQgetvalue(res, 0, 2));
+		out->event = strdup(PQgetvalue(res, 0, 3));
+		*found = out->event != NULL;
+		if (!out->event)
+			r = oom(err);
+	}
 	PQclear(res);
-	return SVC_OK;
+	return r;
+}
+
+enum svc_result rec_store_published(struct svc_pg *pg, const struct rec_pending *p,
+				    struct svc_err *err)
+{
+	const char *q[] = {p->series_id, p->occurrence_at};
+	return svc_pg_query(pg,
+			    "UPDATE recurrence.occurrences SET published_at = now(), claim = NULL,"
+			    " claimed_until = NULL, last_error = NULL"
+			    " WHERE series_id = $1 AND occurrence_at = $2",
+			    2, q, NULL, err);
+}
+
+void rec_store_unclaim_publication(struct svc_pg *pg, const struct rec_pending *p,
+				   const char *error)
+{
+	const char *q[] = {p->series_id, p->occurrence_at, p->claim, error};
+	svc_pg_query(pg,
+		     "UPDATE recurrence.occurrences SET claim = NULL, claimed_until = NULL,"
+		     " last_error = $4 WHERE series_id = $1 AND occurrence_at = $2"
+		     " AND claim = $3::uuid AND published_at IS NULL",
+		     4, q, NULL, NULL);
 }

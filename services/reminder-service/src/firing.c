@@ -30,10 +30,6 @@ static enum svc_result publish(struct rem_firing *f, const struct rem_state *s,
 	enum svc_result r = svc_dapr_publish(f->dapr, f->pubsub, "reminder-due", text,
 					     strlen(text), s->task_id, err);
 	free(text);
-	char labels[96];
-	snprintf(labels, sizeof labels, "topic=\"reminder-due\",result=\"%s\"",
-		 r == SVC_OK ? "ok" : "error");
-	svc_metrics_inc("events_out_total", "Events published through the sidecar.", labels, 1);
 	if (r != SVC_OK)
 		return r;
 	char id[37];

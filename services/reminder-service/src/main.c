@@ -49,8 +49,10 @@ int main(void)
 		svc_app_free(app);
 		return 1;
 	}
-	if (rem_routes_register(app, &f) != 0) {
+	struct svc_pubsub *ps = svc_pubsub_new(app);
+	if (!ps || rem_routes_register(ps, &f) != 0) {
 		svc_app_free(app);
+		svc_pubsub_free(ps);
 		rem_firing_cleanup(&f);
 		return 1;
 	}
@@ -58,6 +60,7 @@ int main(void)
 	/* Handlers have drained; claims still waiting go back to the index. */
 	rem_firing_stop(&f);
 	svc_app_free(app);
+	svc_pubsub_free(ps);
 	rem_firing_cleanup(&f);
 	return rc;
 }

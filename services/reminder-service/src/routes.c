@@ -80,10 +80,10 @@ enum svc_result rem_on_cron(void *arg, const struct svc_req *req, struct svc_err
 	return rem_firing_pass(arg, true, err);
 }
 
-int rem_routes_register(struct svc_app *app, struct rem_firing *f)
+int rem_routes_register(struct svc_pubsub *ps, struct rem_firing *f)
 {
 	for (const char *const *t = rem_topics; *t; t++)
-		if (svc_app_subscribe(app, *t, rem_on_task_event, f) != 0)
+		if (svc_pubsub_subscribe(ps, *t, rem_on_task_event, f) != 0)
 			return -1;
-	return svc_app_binding(app, "reminder-cron", rem_on_cron, f);
+	return svc_pubsub_binding(ps, "reminder-cron", rem_on_cron, f);
 }

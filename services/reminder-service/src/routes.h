@@ -5,6 +5,7 @@
 
 #include "firing.h"
 #include "svc/app.h"
+#include "svc/pubsub.h"
 
 /* The topics reminder-service consumes, NULL-terminated. */
 extern const char *const rem_topics[];
@@ -20,6 +21,6 @@ enum svc_delivery rem_on_task_event(void *arg, const struct svc_event *ev,
 enum svc_result rem_on_cron(void *arg, const struct svc_req *req, struct svc_err *err);
 
 /* Subscribes to rem_topics and registers the binding. Returns 0 or -1. */
-int rem_routes_register(struct svc_app *app, struct rem_firing *f);
+int rem_routes_register(struct svc_pubsub *ps, struct rem_firing *f);
 
 #endif

@@ -55,7 +55,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* struct tsk_query is large: on the heap, as ASan checks it best. */
 	struct tsk_query *q = malloc(sizeof *q);
 	struct svc_err err = {0};
-	if (q && svc_http_query_parse(f[0], &params, &n) == 0) {
+	if (q && svc_query_parse(f[0], &params, &n) == 0) {
 		if (tsk_query_parse(params, n, q, &err) == SVC_OK) {
 			SVC_FUZZ_CHECK(q->limit >= 1 && q->limit <= TSK_LIMIT_MAX &&
 				       q->ntags <= TSK_TAGS_MAX);

@@ -9,7 +9,9 @@
 
 struct tsk_relay;
 
-/* conninfo, dapr and pubsub are borrowed for the relay's life. */
+/* dapr and pubsub are borrowed for the relay's life; the relay makes its
+ * own Postgres handle for conninfo (it never waits behind requests). NULL
+ * on OOM or when the thread cannot start. */
 struct tsk_relay *tsk_relay_start(const char *conninfo, const struct svc_dapr *dapr,
 				  const char *pubsub, long retention_s);
 /* Wakes the relay now (something was just written to the outbox). */

@@ -7,6 +7,7 @@
 
 #include "relay.h"
 #include "svc/app.h"
+#include "svc/auth.h"
 #include "svc/json.h"
 #include "svc/log.h"
 #include "svc/util.h"
@@ -37,18 +38,23 @@ static void h_create(struct svc_req *req, struct svc_resp *resp)
 {
 	struct tsk_ctx *ctx = req->ctx;
 	struct svc_claims who;
-	if (!svc_app_authed(ctx->app, req, resp, &who))
+	if (!svc_auth_req(ctx->auth, req, resp, &who))
 		return;
 	cJSON *fields = NULL;
 	struct svc_err err = {0};
 	struct tsk_record rec = {0};
-	if (tsk_merge(NULL, req->json, &fields, &err) != SVC_OK ||
-	    tsk_store_create(ctx->conninfo, who.sub, fields, &rec, &err) != SVC_OK) {
-		cJSON_Delete(fields);
+	struct svc_pg *pg = NULL;
+	enum svc_result r = tsk_merge(NULL, req->json, &fields, &err);
+	if (r == SVC_OK)
+		r = (pg = svc_pg_acquire(ctx->db, ctx->pg.wait_ms, &err))
+			    ? tsk_store_create(pg, who.sub, fields, &rec, &err)
+			    : err.code;
+	svc_pg_release(ctx->db, pg);
+	cJSON_Delete(fields);
+	if (r != SVC_OK) {
 		fail(req, resp, "create task", &err);
 		return;
 	}
-	cJSON_Delete(fields);
 	tsk_relay_kick(ctx->relay);
 	reply_task(resp, 201, &rec);
 }
@@ -57,11 +63,15 @@ static void h_get(struct svc_req *req, struct svc_resp *resp)
 {
 	struct tsk_ctx *ctx = req->ctx;
 	struct svc_claims who;
-	if (!svc_app_authed(ctx->app, req, resp, &who))
+	if (!svc_auth_req(ctx->auth, req, resp, &who))
 		return;
 	struct tsk_record rec;
 	struct svc_err err = {0};
-	if (tsk_store_get(ctx->conninfo, who.sub, svc_req_param(req, "id"), &rec, &err) != SVC_OK) {
+	struct svc_pg *pg = svc_pg_acquire(ctx->db, ctx->pg.wait_ms, &err);
+	enum svc_result r =
+		pg ? tsk_store_get(pg, who.sub, svc_req_param(req, "id"), &rec, &err) : err.code;
+	svc_pg_release(ctx->db, pg);
+	if (r != SVC_OK) {
 		svc_resp_err(resp, &err);
 		return;
 	}
@@ -73,7 +83,7 @@ static void h_change(struct svc_req *req, struct svc_resp *resp)
 {
 	struct tsk_ctx *ctx = req->ctx;
 	struct svc_claims who;
-	if (!svc_app_authed(ctx->app, req, resp, &who))
+	if (!svc_auth_req(ctx->auth, req, resp, &who))
 		return;
 	struct tsk_change c = {
 		.op = (enum tsk_op)(long)req->arg,
@@ -95,8 +105,12 @@ static void h_change(struct svc_req *req, struct svc_resp *resp)
 	struct tsk_record rec;
 	bool changed = false;
 	struct svc_err err = {0};
-	if (tsk_store_change(ctx->conninfo, who.sub, svc_req_param(req, "id"), &c, &rec,
-			     &changed, &err) != SVC_OK) {
+	struct svc_pg *pg = svc_pg_acquire(ctx->db, ctx->pg.wait_ms, &err);
+	enum svc_result r = pg ? tsk_store_change(pg, who.sub, svc_req_param(req, "id"), &c,
+						  &rec, &changed, &err)
+			       : err.code;
+	svc_pg_release(ctx->db, pg);
+	if (r != SVC_OK) {
 		fail(req, resp, "change task", &err);
 		return;
 	}
@@ -123,7 +137,7 @@ static void h_list(struct svc_req *req, struct svc_resp *resp)
 {
 	struct tsk_ctx *ctx = req->ctx;
 	struct svc_claims who;
-	if (!svc_app_authed(ctx->app, req, resp, &who))
+	if (!svc_auth_req(ctx->auth, req, resp, &who))
 		return;
 	struct svc_err err = {0};
 	struct tsk_query *q = malloc(sizeof *q);
@@ -132,9 +146,13 @@ static void h_list(struct svc_req *req, struct svc_resp *resp)
 		return;
 	}
 	char *json = NULL;
+	struct svc_pg *pg = NULL;
 	enum svc_result r = tsk_query_parse(req->query, req->nquery, q, &err);
 	if (r == SVC_OK)
-		r = tsk_store_list(ctx->conninfo, who.sub, q, &json, &err);
+		r = (pg = svc_pg_acquire(ctx->db, ctx->pg.wait_ms, &err))
+			    ? tsk_store_list(pg, who.sub, q, &json, &err)
+			    : err.code;
+	svc_pg_release(ctx->db, pg);
 	free(q);
 	reply_text(resp, r, &err, json);
 }
@@ -143,11 +161,13 @@ static void h_tags(struct svc_req *req, struct svc_resp *resp)
 {
 	struct tsk_ctx *ctx = req->ctx;
 	struct svc_claims who;
-	if (!svc_app_authed(ctx->app, req, resp, &who))
+	if (!svc_auth_req(ctx->auth, req, resp, &who))
 		return;
 	struct svc_err err = {0};
 	char *json = NULL;
-	enum svc_result r = tsk_store_tags(ctx->conninfo, who.sub, &json, &err);
+	struct svc_pg *pg = svc_pg_acquire(ctx->db, ctx->pg.wait_ms, &err);
+	enum svc_result r = pg ? tsk_store_tags(pg, who.sub, &json, &err) : err.code;
+	svc_pg_release(ctx->db, pg);
 	reply_text(resp, r, &err, json);
 }
 
@@ -157,16 +177,35 @@ static bool may_make_occurrences(const struct svc_claims *who)
 	return strcmp(who->sub, "recurrence-service") == 0;
 }
 
+/* An occurrence made before whose task has been deleted since: 410, so
+ * that the caller moves on instead of asking again. */
+static void reply_gone(struct svc_resp *resp, const char *series, const char *at)
+{
+	cJSON *body = cJSON_CreateObject();
+	cJSON *e = cJSON_AddObjectToObject(body, "error");
+	char msg[160];
+	snprintf(msg, sizeof msg, "occurrence %s of series %s was made and has been deleted", at,
+		 series);
+	if (!e || !cJSON_AddStringToObject(e, "code", "gone") ||
+	    !cJSON_AddStringToObject(e, "message", msg)) {
+		cJSON_Delete(body);
+		svc_resp_errf(resp, SVC_ENOMEM, NULL, "out of memory");
+		return;
+	}
+	svc_resp_json(resp, 410, body); /* takes body */
+}
+
 /* POST /internal/series/{series_id}/occurrences, service token only:
  * {"user_id", "occurrence_at", "task": {fields as for create}}. 201 with
- * the new task, or 200 with the one made before for that occurrence. */
+ * the new task, 200 with the one made before for that occurrence, 410 when
+ * that one has been deleted since. */
 static void h_occurrence(struct svc_req *req, struct svc_resp *resp)
 {
 	static const char *const keys[] = {"user_id", "occurrence_at", "task", NULL};
 	struct tsk_ctx *ctx = req->ctx;
 	struct svc_claims who;
 	struct svc_err err = {0};
-	if (svc_app_auth(ctx->app, req, "service", &who, &err) != SVC_OK) {
+	if (svc_auth_check(ctx->auth, req, "service", &who, &err) != SVC_OK) {
 		svc_resp_err(resp, &err);
 		return;
 	}
@@ -179,7 +218,8 @@ static void h_occurrence(struct svc_req *req, struct svc_resp *resp)
 	const cJSON *task = cJSON_GetObjectItemCaseSensitive(req->json, "task");
 	cJSON *fields = NULL;
 	struct tsk_record rec = {0};
-	bool created = false;
+	enum tsk_made made = TSK_MADE_BEFORE;
+	struct svc_pg *pg = NULL;
 	if (!svc_uuid_valid(series)) {
 		svc_err_set(&err, SVC_ENOTFOUND, NULL, "series not found");
 	} else if (svc_json_only_keys(req->json, keys, &err) == SVC_OK &&
@@ -190,18 +230,23 @@ static void h_occurrence(struct svc_req *req, struct svc_resp *resp)
 				    "occurrence_at must be an RFC 3339 date-time");
 		else if (!cJSON_IsObject(task))
 			svc_err_set(&err, SVC_EINVAL, "task", "task must be an object");
-		else if (tsk_merge(NULL, task, &fields, &err) == SVC_OK)
-			tsk_store_occurrence(ctx->conninfo, user, series, at, fields, &rec, &created,
-					     &err);
+		else if (tsk_merge(NULL, task, &fields, &err) == SVC_OK &&
+			 (pg = svc_pg_acquire(ctx->db, ctx->pg.wait_ms, &err)))
+			tsk_store_occurrence(pg, user, series, at, fields, &rec, &made, &err);
 	}
+	svc_pg_release(ctx->db, pg);
 	cJSON_Delete(fields);
+	if (made == TSK_MADE_GONE) {
+		reply_gone(resp, series, at);
+		return;
+	}
 	if (!rec.json) {
 		fail(req, resp, "occurrence", &err);
 		return;
 	}
-	if (created)
+	if (made == TSK_MADE_NEW)
 		tsk_relay_kick(ctx->relay);
-	reply_task(resp, created ? 201 : 200, &rec);
+	reply_task(resp, made == TSK_MADE_NEW ? 201 : 200, &rec);
 }
 
 int tsk_routes_register(struct svc_app *app)

@@ -8,7 +8,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "svc/http.h"
+#include "svc/server.h"
 #include "svc/result.h"
 
 #define TSK_TITLE_MAX 500

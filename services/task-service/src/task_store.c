@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libpq-fe.h>
+
 #include "svc/cursor.h"
 #include "svc/event.h"
 #include "svc/json.h"
@@ -87,6 +89,19 @@ static const struct svc_migration migrations[] = {
 	 "  user_id text NOT NULL,"
 	 "  ended_at timestamptz NOT NULL DEFAULT now()"
 	 ");"},
+	{4, "occurrences made, remembered after their task is deleted",
+	 /* The unique key per (series, occurrence) outlives the task: a
+	  * request for an occurrence that was made and then deleted (skipped)
+	  * must not make it again, however late it comes. */
+	 "CREATE TABLE tasks.series_occurrences ("
+	 "  series_id uuid NOT NULL,"
+	 "  occurrence_at timestamptz NOT NULL,"
+	 "  task_id uuid NOT NULL,"
+	 "  created_at timestamptz NOT NULL DEFAULT now(),"
+	 "  PRIMARY KEY (series_id, occurrence_at)"
+	 ");"
+	 "INSERT INTO tasks.series_occurrences (series_id, occurrence_at, task_id)"
+	 "  SELECT series_id, occurrence_at, id FROM tasks.tasks WHERE occurrence_at IS NOT NULL;"},
 };
 
 /* The API's and the events' view of a task row (alias t). */
@@ -312,17 +327,36 @@ static enum svc_result series_open(struct svc_pg *pg, const char *user_id,
 	return r;
 }
 
+/* Inside the transaction, with the series locked: claims the occurrence
+ * for task id. *first false when it was claimed before (its task may have
+ * been deleted since). */
+static enum svc_result claim_occurrence(struct svc_pg *pg, const char *series_id,
+					const char *occurrence_at, const char *id, bool *first,
+					struct svc_err *err)
+{
+	const char *p[] = {series_id, occurrence_at, id};
+	PGresult *res = NULL;
+	enum svc_result r = svc_pg_query(pg,
+					 "INSERT INTO tasks.series_occurrences (series_id, occurrence_at,"
+					 " task_id) VALUES ($1, $2::timestamptz, $3)"
+					 " ON CONFLICT DO NOTHING RETURNING 1",
+					 3, p, &res, err);
+	if (r == SVC_OK) {
+		*first = PQntuples(res) == 1;
+		PQclear(res);
+	}
+	return r;
+}
+
 /* A new task (series_id NULL) or a series' occurrence, in one transaction. */
-static enum svc_result create(const char *conninfo, const char *user_id,
+static enum svc_result create(struct svc_pg *pg, const char *user_id,
 			      const char *series_id, const char *occurrence_at,
-			      const cJSON *fields, struct tsk_record *out, bool *created,
+			      const cJSON *fields, struct tsk_record *out, enum tsk_made *made,
 			      struct svc_err *err)
 {
 	memset(out, 0, sizeof *out);
-	*created = false;
-	struct svc_pg *pg = svc_pg_thread(conninfo);
-	if (!pg)
-		return oom(err);
+	*made = TSK_MADE_BEFORE;
+	bool created = false, first = true;
 	char id[37];
 	svc_uuid_v4(id);
 	struct write_params w;
@@ -335,50 +369,56 @@ static enum svc_result create(const char *conninfo, const char *user_id,
 		goto done;
 	if (series_id)
 		r = series_open(pg, user_id, series_id, err);
-	if (r == SVC_OK)
-		r = insert_task(pg, p, out, created, err);
-	if (r == SVC_OK && !*created) {
-		/* Made before: answer with it, change nothing. */
+	if (r == SVC_OK && series_id)
+		r = claim_occurrence(pg, series_id, occurrence_at, id, &first, err);
+	if (r == SVC_OK && first)
+		r = insert_task(pg, p, out, &created, err);
+	if (r == SVC_OK && !created) {
+		/* Made before: answer with it, change nothing; its task may have
+		 * been deleted since, which never makes it again. */
 		r = existing_occurrence(pg, user_id, series_id, occurrence_at, out, err);
+		if (r == SVC_ENOTFOUND) {
+			svc_err_clear(err);
+			r = SVC_OK;
+			*made = TSK_MADE_GONE;
+		}
 		svc_pg_rollback(pg);
 	} else if (r == SVC_OK) {
 		r = svc_pg_commit(pg, err);
+		*made = TSK_MADE_NEW;
 	}
 	if (r != SVC_OK) {
 		svc_pg_rollback(pg);
 		tsk_record_cleanup(out);
-		*created = false;
+		*made = TSK_MADE_BEFORE;
 	}
 done:
 	svc_buf_cleanup(&w.tags);
 	return r;
 }
 
-enum svc_result tsk_store_create(const char *conninfo, const char *user_id,
+enum svc_result tsk_store_create(struct svc_pg *pg, const char *user_id,
 				 const cJSON *fields, struct tsk_record *out,
 				 struct svc_err *err)
 {
-	bool created;
-	return create(conninfo, user_id, NULL, NULL, fields, out, &created, err);
+	enum tsk_made made;
+	return create(pg, user_id, NULL, NULL, fields, out, &made, err);
 }
 
-enum svc_result tsk_store_occurrence(const char *conninfo, const char *user_id,
+enum svc_result tsk_store_occurrence(struct svc_pg *pg, const char *user_id,
 				     const char *series_id, const char *occurrence_at,
-				     const cJSON *fields, struct tsk_record *out, bool *created,
-				     struct svc_err *err)
+				     const cJSON *fields, struct tsk_record *out,
+				     enum tsk_made *made, struct svc_err *err)
 {
-	return create(conninfo, user_id, series_id, occurrence_at, fields, out, created, err);
+	return create(pg, user_id, series_id, occurrence_at, fields, out, made, err);
 }
 
-enum svc_result tsk_store_get(const char *conninfo, const char *user_id,
+enum svc_result tsk_store_get(struct svc_pg *pg, const char *user_id,
 			      const char *id, struct tsk_record *out, struct svc_err *err)
 {
 	memset(out, 0, sizeof *out);
 	if (!svc_uuid_valid(id))
 		return svc_err_set(err, SVC_ENOTFOUND, NULL, "task not found");
-	struct svc_pg *pg = svc_pg_thread(conninfo);
-	if (!pg)
-		return oom(err);
 	const char *p[] = {id, user_id};
 	return snapshot_query(pg,
 			      "SELECT " SNAPSHOT_SQL " FROM tasks.tasks t"
@@ -519,7 +559,7 @@ done:
 	return r;
 }
 
-enum svc_result tsk_store_change(const char *conninfo, const char *user_id,
+enum svc_result tsk_store_change(struct svc_pg *pg, const char *user_id,
 				 const char *id, const struct tsk_change *c,
 				 struct tsk_record *out, bool *changed, struct svc_err *err)
 {
@@ -527,9 +567,6 @@ enum svc_result tsk_store_change(const char *conninfo, const char *user_id,
 	*changed = false;
 	if (!svc_uuid_valid(id))
 		return svc_err_set(err, SVC_ENOTFOUND, NULL, "task not found");
-	struct svc_pg *pg = svc_pg_thread(conninfo);
-	if (!pg)
-		return oom(err);
 	enum svc_result r = svc_pg_begin(pg, err);
 	if (r != SVC_OK)
 		return r;
@@ -604,13 +641,10 @@ static void escape_like(const char *in, struct svc_buf *out)
 	svc_buf_puts(out, "%");
 }
 
-enum svc_result tsk_store_list(const char *conninfo, const char *user_id,
+enum svc_result tsk_store_list(struct svc_pg *pg, const char *user_id,
 			       const struct tsk_query *q, char **out, struct svc_err *err)
 {
 	*out = NULL;
-	struct svc_pg *pg = svc_pg_thread(conninfo);
-	if (!pg)
-		return oom(err);
 	const char *type;
 	const char *key = sort_key_sql(q, &type);
 	const char *dir = q->desc ? "DESC" : "ASC";
@@ -698,13 +732,10 @@ enum svc_result tsk_store_list(const char *conninfo, const char *user_id,
 	return r;
 }
 
-enum svc_result tsk_store_tags(const char *conninfo, const char *user_id, char **out,
+enum svc_result tsk_store_tags(struct svc_pg *pg, const char *user_id, char **out,
 			       struct svc_err *err)
 {
 	*out = NULL;
-	struct svc_pg *pg = svc_pg_thread(conninfo);
-	if (!pg)
-		return oom(err);
 	const char *p[] = {user_id};
 	PGresult *res = NULL;
 	enum svc_result r = svc_pg_query(
@@ -721,84 +752,100 @@ enum svc_result tsk_store_tags(const char *conninfo, const char *user_id, char *
 	return *out ? SVC_OK : oom(err);
 }
 
-enum svc_result tsk_store_relay_batch(const char *conninfo, size_t limit,
-				      tsk_publish_fn publish, void *arg,
-				      size_t *published, struct svc_err *err)
+/* The relay lock's key; session-level, so it outlives the short statements
+ * between publishes without a transaction held open. */
+#define RELAY_LOCK "hashtext('tasks-outbox-relay')"
+
+enum svc_result tsk_store_relay_lead(struct svc_pg *pg, bool *leader, struct svc_err *err)
 {
-	*published = 0;
-	struct svc_pg *pg = svc_pg_thread(conninfo);
-	if (!pg)
-		return svc_err_set(err, SVC_ENOMEM, NULL, "out of memory");
-	enum svc_result r = svc_pg_begin(pg, err);
+	*leader = false;
+	PGresult *res = NULL;
+	enum svc_result r =
+		svc_pg_query(pg, "SELECT pg_try_advisory_lock(" RELAY_LOCK ")", 0, NULL, &res, err);
 	if (r != SVC_OK)
 		return r;
-	PGresult *res = NULL;
-	r = svc_pg_query(pg, "SELECT pg_try_advisory_xact_lock(hashtext('tasks-outbox-relay'))",
-			 0, NULL, &res, err);
-	if (r != SVC_OK)
-		goto out;
-	bool leader = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	*leader = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
 	PQclear(res);
-	if (!leader)
-		goto out;
+	return SVC_OK;
+}
+
+void tsk_store_relay_unlead(struct svc_pg *pg)
+{
+	struct svc_err err;
+	if (svc_pg_query(pg, "SELECT pg_advisory_unlock(" RELAY_LOCK ")", 0, NULL, NULL, &err) !=
+	    SVC_OK)
+		svc_pg_disconnect(pg); /* which ends the lock for certain */
+}
+
+void tsk_outbox_free(struct tsk_outbox_event *evs, size_t n)
+{
+	for (size_t i = 0; evs && i < n; i++)
+		free(evs[i].payload);
+	free(evs);
+}
+
+enum svc_result tsk_store_outbox_pending(struct svc_pg *pg, size_t limit,
+					 struct tsk_outbox_event **evs, size_t *n,
+					 struct svc_err *err)
+{
+	*evs = NULL;
+	*n = 0;
 	char lim[24];
 	snprintf(lim, sizeof lim, "%zu", limit);
 	const char *p[] = {lim};
-	r = svc_pg_query(pg,
-			 "SELECT id, topic, aggregate_id, payload, event_id FROM tasks.outbox"
-			 " WHERE published_at IS NULL ORDER BY id LIMIT $1",
-			 1, p, &res, err);
+	PGresult *res = NULL;
+	enum svc_result r = svc_pg_query(pg,
+					 "SELECT id, topic, aggregate_id, payload, event_id FROM tasks.outbox"
+					 " WHERE published_at IS NULL ORDER BY id LIMIT $1",
+					 1, p, &res, err);
 	if (r != SVC_OK)
-		goto out;
-	int n = PQntuples(res);
-	for (int i = 0; i < n; i++) {
-		struct tsk_outbox_event ev = {0};
-		snprintf(ev.id, sizeof ev.id, "%s", PQgetvalue(res, i, 0));
-		snprintf(ev.topic, sizeof ev.topic, "%s", PQgetvalue(res, i, 1));
-		snprintf(ev.key, sizeof ev.key, "%s", PQgetvalue(res, i, 2));
-		ev.payload = PQgetvalue(res, i, 3);
-		snprintf(ev.event_id, sizeof ev.event_id, "%s", PQgetvalue(res, i, 4));
-		struct svc_err perr = {0};
-		enum svc_result pr = publish(arg, &ev, &perr);
-		const char *up[] = {ev.id, perr.message};
-		if (pr != SVC_OK) {
-			svc_pg_query(pg,
-				     "UPDATE tasks.outbox SET attempts = attempts + 1,"
-				     " last_error = $2 WHERE id = $1",
-				     2, up, NULL, NULL);
-			r = svc_err_set(err, pr, NULL, "%s", perr.message);
-			break;
+		return r;
+	int rows = PQntuples(res);
+	struct tsk_outbox_event *out = rows ? calloc((size_t)rows, sizeof *out) : NULL;
+	if (rows && !out) {
+		PQclear(res);
+		return oom(err);
+	}
+	size_t got = 0;
+	for (int i = 0; i < rows; i++, got++) {
+		struct tsk_outbox_event *ev = &out[i];
+		snprintf(ev->id, sizeof ev->id, "%s", PQgetvalue(res, i, 0));
+		snprintf(ev->topic, sizeof ev->topic, "%s", PQgetvalue(res, i, 1));
+		snprintf(ev->key, sizeof ev->key, "%s", PQgetvalue(res, i, 2));
+		snprintf(ev->event_id, sizeof ev->event_id, "%s", PQgetvalue(res, i, 4));
+		if (!(ev->payload = strdup(PQgetvalue(res, i, 3)))) {
+			tsk_outbox_free(out, got);
+			PQclear(res);
+			return oom(err);
 		}
-		r = svc_pg_query(pg,
-				 "UPDATE tasks.outbox SET published_at = now(),"
-				 " attempts = attempts + 1, last_error = NULL WHERE id = $1",
-				 1, up, NULL, err);
-		if (r != SVC_OK)
-			break;
-		(*published)++;
 	}
 	PQclear(res);
-out:
-	{
-		struct svc_err cerr;
-		enum svc_result cr = svc_pg_commit(pg, &cerr);
-		if (cr != SVC_OK) {
-			svc_pg_rollback(pg);
-			if (r == SVC_OK)
-				r = svc_err_set(err, cr, NULL, "%s", cerr.message);
-			*published = 0;
-		}
-	}
-	return r;
+	*evs = out;
+	*n = got;
+	return SVC_OK;
 }
 
-enum svc_result tsk_store_outbox_cleanup(const char *conninfo, long retention_s,
+enum svc_result tsk_store_outbox_sent(struct svc_pg *pg, const char *id, struct svc_err *err)
+{
+	const char *p[] = {id};
+	return svc_pg_query(pg,
+			    "UPDATE tasks.outbox SET published_at = now(),"
+			    " attempts = attempts + 1, last_error = NULL WHERE id = $1",
+			    1, p, NULL, err);
+}
+
+void tsk_store_outbox_failed(struct svc_pg *pg, const char *id, const char *error)
+{
+	const char *p[] = {id, error};
+	svc_pg_query(pg,
+		     "UPDATE tasks.outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1",
+		     2, p, NULL, NULL);
+}
+
+enum svc_result tsk_store_outbox_cleanup(struct svc_pg *pg, long retention_s,
 					 size_t limit, size_t *deleted, struct svc_err *err)
 {
 	*deleted = 0;
-	struct svc_pg *pg = svc_pg_thread(conninfo);
-	if (!pg)
-		return oom(err);
 	char secs[24], lim[24];
 	snprintf(secs, sizeof secs, "%ld", retention_s);
 	snprintf(lim, sizeof lim, "%zu", limit);

@@ -1,6 +1,7 @@
 /* The tasks schema: tasks and their outbox. Every function runs on the
- * calling thread's own connection. Every change writes the row and its
- * event in one transaction. */
+ * caller's handle pg, outside any transaction of the caller's; every
+ * change writes the row and its event in one transaction that the
+ * function begins and finishes before it returns. */
 #ifndef TSK_STORE_H
 #define TSK_STORE_H
 
@@ -9,6 +10,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "svc/pg.h"
 #include "svc/result.h"
 #include "task.h"
 
@@ -24,24 +26,32 @@ void tsk_record_cleanup(struct tsk_record *rec);
 
 /* Inserts a task with the fields tsk_merge produced (borrowed) and its
  * task-created event. */
-enum svc_result tsk_store_create(const char *conninfo, const char *user_id,
+enum svc_result tsk_store_create(struct svc_pg *pg, const char *user_id,
 				 const cJSON *fields, struct tsk_record *out,
 				 struct svc_err *err);
 
+/* What tsk_store_occurrence did. */
+enum tsk_made {
+	TSK_MADE_NEW,    /* made now: out is the new task */
+	TSK_MADE_BEFORE, /* made before: out is that task */
+	TSK_MADE_GONE,   /* made before and deleted since: out is empty */
+};
+
 /* Creates the task for occurrence_at of series_id (fields as tsk_merge
  * produced them, borrowed) with its task-created event, unless that
- * occurrence exists already: then out is the existing task and *created is
- * false. One task per (series, occurrence), however often it is asked for.
- * SVC_ENOTFOUND when the series has tasks of another user; SVC_ECONFLICT
- * when the series has ended (deleted with ?series=all). */
-enum svc_result tsk_store_occurrence(const char *conninfo, const char *user_id,
+ * occurrence was made before. One task per (series, occurrence), however
+ * often and however late it is asked for: the key outlives the task, so an
+ * occurrence deleted (skipped) is never made again. SVC_ENOTFOUND when the
+ * series has tasks of another user; SVC_ECONFLICT when the series has
+ * ended (deleted with ?series=all). */
+enum svc_result tsk_store_occurrence(struct svc_pg *pg, const char *user_id,
 				     const char *series_id, const char *occurrence_at,
-				     const cJSON *fields, struct tsk_record *out, bool *created,
-				     struct svc_err *err);
+				     const cJSON *fields, struct tsk_record *out,
+				     enum tsk_made *made, struct svc_err *err);
 
 /* The task if it exists and belongs to user_id; otherwise SVC_ENOTFOUND
  * (another user's task is as missing as a missing one). */
-enum svc_result tsk_store_get(const char *conninfo, const char *user_id,
+enum svc_result tsk_store_get(struct svc_pg *pg, const char *user_id,
 			      const char *id, struct tsk_record *out, struct svc_err *err);
 
 enum tsk_op { TSK_OP_PATCH, TSK_OP_COMPLETE, TSK_OP_REOPEN, TSK_OP_DELETE };
@@ -63,18 +73,18 @@ struct tsk_change {
  * an event was written: a PATCH that changes nothing, completing a
  * completed task or reopening a pending one leaves the task and its version
  * as they were. */
-enum svc_result tsk_store_change(const char *conninfo, const char *user_id,
+enum svc_result tsk_store_change(struct svc_pg *pg, const char *user_id,
 				 const char *id, const struct tsk_change *c,
 				 struct tsk_record *out, bool *changed, struct svc_err *err);
 
 /* One page of the user's tasks: {"items": [...], "next_cursor": ..|null}
  * as JSON text in *out (caller frees with free()). */
-enum svc_result tsk_store_list(const char *conninfo, const char *user_id,
+enum svc_result tsk_store_list(struct svc_pg *pg, const char *user_id,
 			       const struct tsk_query *q, char **out, struct svc_err *err);
 
 /* The user's tags with how many tasks carry each:
  * {"tags": [{"tag", "count"}...]} by count, then tag. *out as above. */
-enum svc_result tsk_store_tags(const char *conninfo, const char *user_id, char **out,
+enum svc_result tsk_store_tags(struct svc_pg *pg, const char *user_id, char **out,
 			       struct svc_err *err);
 
 /* One pending outbox event, oldest first. */
@@ -83,23 +93,36 @@ struct tsk_outbox_event {
 	char event_id[40];
 	char topic[64];
 	char key[40];
-	char *payload; /* the CloudEvent JSON text */
+	char *payload; /* the CloudEvent JSON text; tsk_outbox_free frees it */
 };
 
-/* The relay's side: one call publishes what is pending, in order.
- * publish returns SVC_OK when the event is safely handed over. Only one
- * relay in the whole deployment works at a time (an advisory lock); the
- * others return at once with *published = 0. Stops at the first failure so
- * that events of one task never overtake each other. */
-typedef enum svc_result (*tsk_publish_fn)(void *arg, const struct tsk_outbox_event *ev,
-					  struct svc_err *err);
-enum svc_result tsk_store_relay_batch(const char *conninfo, size_t limit,
-				      tsk_publish_fn publish, void *arg,
-				      size_t *published, struct svc_err *err);
+/* The relay's side, on the relay's own handle. One relay in the whole
+ * deployment publishes at a time, so that events of one task never
+ * overtake each other: tsk_store_relay_lead takes a session advisory lock
+ * on pg, at once or not at all (*leader false: another relay leads);
+ * tsk_store_relay_unlead gives it back. The lock lives as long as pg's
+ * connection (svc_pg_session tells when that was re-made). While leading,
+ * the relay reads what is pending, publishes each event outside any
+ * transaction, and records the outcome. */
+enum svc_result tsk_store_relay_lead(struct svc_pg *pg, bool *leader, struct svc_err *err);
+void tsk_store_relay_unlead(struct svc_pg *pg);
+
+/* Up to limit pending events, oldest first, into *evs (caller frees with
+ * tsk_outbox_free) and *n. */
+enum svc_result tsk_store_outbox_pending(struct svc_pg *pg, size_t limit,
+					 struct tsk_outbox_event **evs, size_t *n,
+					 struct svc_err *err);
+void tsk_outbox_free(struct tsk_outbox_event *evs, size_t n);
+
+/* Records that the event with outbox id went out. */
+enum svc_result tsk_store_outbox_sent(struct svc_pg *pg, const char *id, struct svc_err *err);
+/* Records a failed attempt and why (best effort: the event stays pending
+ * either way). */
+void tsk_store_outbox_failed(struct svc_pg *pg, const char *id, const char *error);
 
 /* Deletes up to limit published events older than retention_s seconds.
  * *deleted receives how many. */
-enum svc_result tsk_store_outbox_cleanup(const char *conninfo, long retention_s,
+enum svc_result tsk_store_outbox_cleanup(struct svc_pg *pg, long retention_s,
 					 size_t limit, size_t *deleted, struct svc_err *err);
 
 #endif

@@ -7,7 +7,8 @@
 
 #include <cmocka.h>
 
-#include "svc/http.h"
+#include "svc/router.h"
+#include "svc/server.h"
 
 static void exact_and_params(void **state)
 {
