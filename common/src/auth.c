@@ -239,3 +239,27 @@ enum svc_result svc_auth_sign(const struct svc_auth *a, const struct svc_claims 
 		svc_err_set(err, r, NULL, "cannot sign token");
 	return r;
 }
+
+enum svc_result svc_auth_derive(const struct svc_auth *a, const char *purpose,
+				unsigned char *out, size_t n, struct svc_err *err)
+{
+	if (n < crypto_generichash_BYTES_MIN || n > crypto_generichash_BYTES_MAX)
+		return svc_err_set(err, SVC_EINVAL, NULL, "derived keys are 16..64 bytes");
+	const struct key *k = atomic_load(&((struct svc_auth *)a)->key);
+	if (!k)
+		return svc_err_set(err, SVC_EUNAVAIL, NULL, "signing key not loaded yet");
+	/* BLAKE2b takes a key of at most 64 bytes: a longer signing key is
+	 * hashed down first. */
+	unsigned char kk[crypto_generichash_KEYBYTES_MAX];
+	size_t kn = k->len;
+	if (kn > sizeof kk) {
+		crypto_generichash(kk, sizeof kk, k->bytes, k->len, NULL, 0);
+		kn = sizeof kk;
+	} else {
+		memcpy(kk, k->bytes, kn);
+	}
+	int rc = crypto_generichash(out, n, (const unsigned char *)purpose, strlen(purpose), kk,
+				    kn);
+	sodium_memzero(kk, sizeof kk);
+	return rc == 0 ? SVC_OK : svc_err_set(err, SVC_EINTERNAL, NULL, "cannot derive a key");
+}

@@ -75,6 +75,9 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg)
 				  p + 13, len - 13);
 	else if (len > 5 && strncasecmp(p, "ETag:", 5) == 0)
 		copy_header_value(s->out->etag, sizeof s->out->etag, p + 5, len - 5);
+	else if (len > 12 && strncasecmp(p, "Retry-After:", 12) == 0)
+		copy_header_value(s->out->retry_after, sizeof s->out->retry_after, p + 12,
+				  len - 12);
 	return len;
 }
 

@@ -19,7 +19,8 @@ enum svc_result svc_jwt_sign(const unsigned char *key, size_t keylen,
 	    jwt_add_grant(jwt, "sub", c->sub) != 0 ||
 	    jwt_add_grant(jwt, "typ", c->typ) != 0 ||
 	    jwt_add_grant_int(jwt, "iat", (long)c->iat) != 0 ||
-	    jwt_add_grant_int(jwt, "exp", (long)c->exp) != 0)
+	    jwt_add_grant_int(jwt, "exp", (long)c->exp) != 0 ||
+	    (c->scope[0] && jwt_add_grant(jwt, "scope", c->scope) != 0))
 		goto out;
 	*out = jwt_encode_str(jwt);
 	r = *out ? SVC_OK : SVC_ENOMEM;
@@ -50,8 +51,10 @@ enum svc_result svc_jwt_verify(const unsigned char *key, size_t keylen,
 	const char *typ = jwt_get_grant(jwt, "typ");
 	long exp = jwt_get_grant_int(jwt, "exp");
 	long iat = jwt_get_grant_int(jwt, "iat");
+	const char *scope = jwt_get_grant(jwt, "scope");
 	if (!iss || strcmp(iss, SVC_JWT_ISSUER) != 0 || !sub || !*sub ||
-	    strlen(sub) >= sizeof out->sub || !typ || strlen(typ) >= sizeof out->typ) {
+	    strlen(sub) >= sizeof out->sub || !typ || strlen(typ) >= sizeof out->typ ||
+	    (scope && strlen(scope) >= sizeof out->scope)) {
 		svc_err_set(err, SVC_EAUTH, NULL, "token claims not accepted");
 		goto out;
 	}
@@ -65,10 +68,26 @@ enum svc_result svc_jwt_verify(const unsigned char *key, size_t keylen,
 	}
 	snprintf(out->sub, sizeof out->sub, "%s", sub);
 	snprintf(out->typ, sizeof out->typ, "%s", typ);
+	snprintf(out->scope, sizeof out->scope, "%s", scope ? scope : "");
 	out->exp = (time_t)exp;
 	out->iat = (time_t)iat;
 	r = SVC_OK;
 out:
 	jwt_free(jwt);
 	return r;
+}
+
+bool svc_claims_allow(const struct svc_claims *c, const char *scope)
+{
+	if (!c->scope[0])
+		return true;
+	size_t n = strlen(scope);
+	for (const char *p = c->scope; *p;) {
+		size_t w = strcspn(p, " ");
+		if (w == n && strncmp(p, scope, n) == 0)
+			return true;
+		p += w;
+		p += strspn(p, " ");
+	}
+	return false;
 }

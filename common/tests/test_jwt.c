@@ -36,6 +36,32 @@ static void round_trip(void **state)
 	free(tok);
 }
 
+static void scopes_travel_and_bound(void **state)
+{
+	(void)state;
+	struct svc_claims c = {.iat = 1000, .exp = 2000};
+	snprintf(c.sub, sizeof c.sub, "%s", "user-1");
+	snprintf(c.typ, sizeof c.typ, "%s", "access");
+	snprintf(c.scope, sizeof c.scope, "%s", "tasks:read mcp");
+	char *tok = NULL;
+	assert_int_equal(svc_jwt_sign(key, KEYLEN, &c, &tok), SVC_OK);
+	struct svc_claims out;
+	struct svc_err e = {0};
+	assert_int_equal(svc_jwt_verify(key, KEYLEN, tok, 1500, "access", &out, &e), SVC_OK);
+	assert_string_equal(out.scope, "tasks:read mcp");
+	assert_true(svc_claims_allow(&out, "mcp"));
+	assert_true(svc_claims_allow(&out, "tasks:read"));
+	assert_false(svc_claims_allow(&out, "tasks:write"));
+	assert_false(svc_claims_allow(&out, "tasks"));
+	free(tok);
+	/* A login's token carries none and may do anything. */
+	tok = sign("access", 1000, 2000);
+	assert_int_equal(svc_jwt_verify(key, KEYLEN, tok, 1500, "access", &out, &e), SVC_OK);
+	assert_string_equal(out.scope, "");
+	assert_true(svc_claims_allow(&out, "tasks:write"));
+	free(tok);
+}
+
 static void expired_and_wrong_type(void **state)
 {
 	(void)state;
@@ -90,6 +116,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(round_trip),
+		cmocka_unit_test(scopes_travel_and_bound),
 		cmocka_unit_test(expired_and_wrong_type),
 		cmocka_unit_test(forged_signature),
 		cmocka_unit_test(alg_none_refused),

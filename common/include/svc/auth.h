@@ -49,4 +49,12 @@ bool svc_auth_req(const struct svc_auth *a, const struct svc_req *req, struct sv
 enum svc_result svc_auth_sign(const struct svc_auth *a, const struct svc_claims *c,
 			      char **out, struct svc_err *err);
 
+/* A key of n bytes (16..64) for purpose, derived from the signing key
+ * (keyed BLAKE2b of the label), so that a service needing a secret of its
+ * own that every replica shares (MCP session ids) needs no second secret,
+ * and holds nothing that could sign a token. SVC_EUNAVAIL while the key is
+ * not loaded yet; SVC_EINVAL for a bad n. */
+enum svc_result svc_auth_derive(const struct svc_auth *a, const char *purpose,
+				unsigned char *out, size_t n, struct svc_err *err);
+
 #endif

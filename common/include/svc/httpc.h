@@ -15,6 +15,7 @@ struct svc_httpc_resp {
 	size_t body_len;
 	char content_type[128];
 	char etag[128];
+	char retry_after[32]; /* the Retry-After header, "" when none */
 };
 
 /* headers: "Name: value" strings, NULL-terminated (may be NULL).

@@ -2,6 +2,7 @@
 #ifndef SVC_JWT_H
 #define SVC_JWT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
 
@@ -12,6 +13,10 @@
 struct svc_claims {
 	char sub[64];  /* user id, or the calling service's name */
 	char typ[16];  /* "access" or "service" */
+	/* Space-separated scopes ("tasks:read mcp"), as OAuth's "scope"
+	 * claim: set on the short-lived tokens the gateway swaps a personal
+	 * API token for; "" on a login's tokens, which may do anything. */
+	char scope[160];
 	time_t iat;
 	time_t exp;
 };
@@ -26,5 +31,9 @@ enum svc_result svc_jwt_sign(const unsigned char *key, size_t keylen,
 enum svc_result svc_jwt_verify(const unsigned char *key, size_t keylen,
 			       const char *token, time_t now, const char *want_typ,
 			       struct svc_claims *out, struct svc_err *err);
+
+/* True when c may act within scope: c carries no scopes (a login's
+ * token), or scope is one of its space-separated words. */
+bool svc_claims_allow(const struct svc_claims *c, const char *scope);
 
 #endif

@@ -6,8 +6,11 @@
 #include <string.h>
 #include <time.h>
 
+#include <sodium.h>
+
 #include "auth.h"
 #include "auth_store.h"
+#include "pat.h"
 #include "edge.h"
 #include "svc/app.h"
 #include "svc/auth.h"
@@ -290,6 +293,126 @@ static void h_me(struct svc_req *req, struct svc_resp *resp)
 	svc_resp_json(resp, 200, body);
 }
 
+/* ---- personal API tokens ----------------------------------------------- */
+
+/* The caller of a token route: a login's access token only, so that a
+ * leaked personal token cannot make more of itself or revoke the others.
+ * Answers resp and returns false otherwise. */
+static bool token_manager(struct gw_ctx *ctx, struct svc_req *req, struct svc_resp *resp,
+			  struct svc_claims *who)
+{
+	if (!gw_caller(ctx->auth, req, resp, who))
+		return false;
+	if (gw_caller_personal(req)) {
+		svc_resp_errf(resp, SVC_EFORBIDDEN, NULL,
+			      "personal API tokens cannot manage tokens; sign in");
+		return false;
+	}
+	return true;
+}
+
+static void h_token_create(struct svc_req *req, struct svc_resp *resp)
+{
+	struct gw_ctx *ctx = req->ctx;
+	struct svc_claims who;
+	if (!token_manager(ctx, req, resp, &who))
+		return;
+	struct svc_err err = {0};
+	const char *name = NULL;
+	char scopes[sizeof GW_PAT_SCOPES];
+	long days = 0;
+	if (gw_pat_body_read(req->json, &name, scopes, &days, &err) != SVC_OK) {
+		svc_resp_err(resp, &err);
+		return;
+	}
+	char token[GW_PAT_LEN + 1], hash[GW_TOKEN_HASH_HEX];
+	if (gw_pat_new(token, hash) != 0) {
+		svc_resp_errf(resp, SVC_EINTERNAL, NULL, "no random bytes for a token");
+		return;
+	}
+	struct gw_user u;
+	char *json = NULL;
+	struct svc_pg *pg = db_acquire(ctx, &err);
+	enum svc_result r = pg ? gw_store_user(pg, who.sub, &u, &err) : err.code;
+	if (r == SVC_ENOTFOUND) {
+		svc_pg_release(ctx->db, pg);
+		svc_resp_errf(resp, SVC_EAUTH, NULL, "the account of this token does not exist");
+		return;
+	}
+	if (r == SVC_OK)
+		r = gw_store_pat_create(pg, u.id, name, hash, scopes, days, &json, &err);
+	svc_pg_release(ctx->db, pg);
+	cJSON *body = NULL;
+	if (r == SVC_OK && (!(body = cJSON_Parse(json)) ||
+			    !cJSON_AddStringToObject(body, "token", token)))
+		r = svc_err_set(&err, SVC_ENOMEM, NULL, "out of memory");
+	free(json);
+	sodium_memzero(token, sizeof token);
+	if (r != SVC_OK) {
+		cJSON_Delete(body);
+		fail(req, resp, &err);
+		return;
+	}
+	svc_info(req->request_id, "user %s made personal API token %s (%s)", u.id,
+		 cJSON_GetObjectItemCaseSensitive(body, "id")->valuestring, scopes);
+	svc_resp_header(resp, "Cache-Control", "no-store");
+	svc_resp_json(resp, 201, body);
+}
+
+static void h_token_list(struct svc_req *req, struct svc_resp *resp)
+{
+	struct gw_ctx *ctx = req->ctx;
+	struct svc_claims who;
+	if (!token_manager(ctx, req, resp, &who))
+		return;
+	struct svc_err err = {0};
+	char *json = NULL;
+	enum svc_result r;
+	if (!svc_uuid_valid(who.sub)) {
+		/* No account of ours has such an id: it has no tokens. */
+		json = strdup("{\"items\":[]}");
+		r = json ? SVC_OK : svc_err_set(&err, SVC_ENOMEM, NULL, "out of memory");
+	} else {
+		struct svc_pg *pg = db_acquire(ctx, &err);
+		r = pg ? gw_store_pat_list(pg, who.sub, &json, &err) : err.code;
+		svc_pg_release(ctx->db, pg);
+	}
+	if (r != SVC_OK) {
+		fail(req, resp, &err);
+		return;
+	}
+	svc_resp_header(resp, "Cache-Control", "no-store");
+	svc_resp_raw(resp, 200, "application/json", json, strlen(json));
+}
+
+static void h_token_revoke(struct svc_req *req, struct svc_resp *resp)
+{
+	struct gw_ctx *ctx = req->ctx;
+	struct svc_claims who;
+	if (!token_manager(ctx, req, resp, &who))
+		return;
+	struct svc_err err = {0};
+	char hash[GW_TOKEN_HASH_HEX];
+	enum svc_result r;
+	const char *id = svc_req_param(req, "id");
+	if (!svc_uuid_valid(who.sub) || !svc_uuid_valid(id)) {
+		r = svc_err_set(&err, SVC_ENOTFOUND, NULL, "no such token");
+	} else {
+		struct svc_pg *pg = db_acquire(ctx, &err);
+		r = pg ? gw_store_pat_revoke(pg, who.sub, id, hash, &err) : err.code;
+		svc_pg_release(ctx->db, pg);
+	}
+	if (r != SVC_OK) {
+		fail(req, resp, &err);
+		return;
+	}
+	/* Refused on this gateway from now on; other replicas forget their
+	 * copy within API_TOKEN_CACHE_MS. */
+	gw_pat_cache_forget(ctx->pats, hash);
+	svc_info(req->request_id, "user %s revoked personal API token %s", who.sub, id);
+	svc_resp_raw(resp, 204, NULL, NULL, 0);
+}
+
 int gw_auth_routes_register(struct svc_app *app, struct gw_ctx *ctx)
 {
 	struct svc_err err = {0};
@@ -316,5 +439,8 @@ int gw_auth_routes_register(struct svc_app *app, struct gw_ctx *ctx)
 	rc |= svc_app_route(app, "POST", "/api/auth/refresh", h_refresh, NULL, SVC_ROUTE_JSON);
 	rc |= svc_app_route(app, "POST", "/api/auth/logout", h_logout, NULL, SVC_ROUTE_JSON);
 	rc |= svc_app_route(app, "GET", "/api/auth/me", h_me, NULL, 0);
+	rc |= svc_app_route(app, "POST", "/api/auth/tokens", h_token_create, NULL, SVC_ROUTE_JSON);
+	rc |= svc_app_route(app, "GET", "/api/auth/tokens", h_token_list, NULL, 0);
+	rc |= svc_app_route(app, "DELETE", "/api/auth/tokens/{id}", h_token_revoke, NULL, 0);
 	return rc;
 }

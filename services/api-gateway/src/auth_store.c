@@ -2,6 +2,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <libpq-fe.h>
@@ -31,6 +32,18 @@ static const struct svc_migration migrations[] = {
 	 ");"
 	 "CREATE INDEX refresh_tokens_family ON auth.refresh_tokens (family_id);"
 	 "CREATE INDEX refresh_tokens_user ON auth.refresh_tokens (user_id, expires_at);"},
+	{2, "personal API tokens",
+	 "CREATE TABLE auth.api_tokens ("
+	 "  id uuid PRIMARY KEY,"
+	 "  user_id uuid NOT NULL REFERENCES auth.users (id) ON DELETE CASCADE,"
+	 "  name text NOT NULL CHECK (char_length(name) BETWEEN 1 AND 100),"
+	 "  token_hash text NOT NULL UNIQUE CHECK (token_hash ~ '^[0-9a-f]{64}$'),"
+	 "  scopes text[] NOT NULL,"
+	 "  created_at timestamptz NOT NULL DEFAULT now(),"
+	 "  expires_at timestamptz NOT NULL,"
+	 "  last_used_at timestamptz"
+	 ");"
+	 "CREATE INDEX api_tokens_user ON auth.api_tokens (user_id, created_at DESC);"},
 };
 
 /* The API's view of a user row (alias u). */
@@ -290,4 +303,117 @@ enum svc_result gw_store_revoke_family(struct svc_pg *pg, const char *hash,
 	}
 	PQclear(res);
 	return svc_pg_finish(pg, r, err);
+}
+
+/* ---- personal API tokens ------------------------------------------------ */
+
+#define PAT_JSON \
+	"json_build_object('id', id, 'name', name, 'scopes', to_json(scopes)," \
+	" 'created_at', to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')," \
+	" 'expires_at', to_char(expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')," \
+	" 'last_used_at', to_char(last_used_at AT TIME ZONE 'UTC'," \
+	" 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'))"
+
+enum svc_result gw_store_pat_create(struct svc_pg *pg, const char *user_id, const char *name,
+				    const char *hash, const char *scopes, long days, char **json,
+				    struct svc_err *err)
+{
+	*json = NULL;
+	char id[37], d[24];
+	if (svc_uuid_v4(id) != 0)
+		return svc_err_set(err, SVC_EINTERNAL, NULL, "no random bytes");
+	snprintf(d, sizeof d, "%ld", days);
+	const char *p[] = {id, user_id, name, hash, scopes, d, STR(GW_PAT_PER_USER)};
+	PGresult *res = NULL;
+	/* The bound is checked in the same statement that inserts, so two
+	 * concurrent creates cannot both pass it by much. */
+	enum svc_result r = svc_pg_query(
+		pg,
+		"INSERT INTO auth.api_tokens (id, user_id, name, token_hash, scopes, expires_at)"
+		" SELECT $1, $2, $3, $4, string_to_array($5, ' '),"
+		" now() + $6::integer * interval '1 day'"
+		" WHERE (SELECT count(*) FROM auth.api_tokens WHERE user_id = $2) < $7::integer"
+		" RETURNING " PAT_JSON "::text",
+		7, p, &res, err);
+	if (r != SVC_OK)
+		return r;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		return svc_err_set(err, SVC_EUNPROCESSABLE, NULL,
+				   "at most %d personal API tokens per account; revoke one first",
+				   GW_PAT_PER_USER);
+	}
+	*json = strdup(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return *json ? SVC_OK : svc_err_set(err, SVC_ENOMEM, NULL, "out of memory");
+}
+
+enum svc_result gw_store_pat_list(struct svc_pg *pg, const char *user_id, char **json,
+				  struct svc_err *err)
+{
+	*json = NULL;
+	const char *p[] = {user_id};
+	PGresult *res = NULL;
+	enum svc_result r = svc_pg_query(
+		pg,
+		"SELECT json_build_object('items', coalesce(json_agg(t ORDER BY created_at DESC, id),"
+		" '[]'))::text FROM (SELECT " PAT_JSON " AS t, created_at, id"
+		" FROM auth.api_tokens WHERE user_id = $1) x",
+		1, p, &res, err);
+	if (r != SVC_OK)
+		return r;
+	*json = strdup(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return *json ? SVC_OK : svc_err_set(err, SVC_ENOMEM, NULL, "out of memory");
+}
+
+enum svc_result gw_store_pat_revoke(struct svc_pg *pg, const char *user_id, const char *id,
+				    char hash[GW_TOKEN_HASH_HEX], struct svc_err *err)
+{
+	hash[0] = '\0';
+	if (!svc_uuid_valid(id))
+		return svc_err_set(err, SVC_ENOTFOUND, NULL, "no such token");
+	const char *p[] = {id, user_id};
+	PGresult *res = NULL;
+	enum svc_result r = svc_pg_query(pg,
+					 "DELETE FROM auth.api_tokens WHERE id = $1 AND user_id = $2"
+					 " RETURNING token_hash",
+					 2, p, &res, err);
+	if (r != SVC_OK)
+		return r;
+	if (PQntuples(res) == 0)
+		r = svc_err_set(err, SVC_ENOTFOUND, NULL, "no such token");
+	else
+		snprintf(hash, GW_TOKEN_HASH_HEX, "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return r;
+}
+
+enum svc_result gw_store_pat_lookup(struct svc_pg *pg, const char *hash, struct gw_pat_entry *out,
+				    struct svc_err *err)
+{
+	memset(out, 0, sizeof *out);
+	const char *p[] = {hash};
+	PGresult *res = NULL;
+	/* Finds a live token and notes its use in one statement; the note is
+	 * written at most once a minute, as the edge's cache asks again only
+	 * after it forgot. */
+	enum svc_result r = svc_pg_query(
+		pg,
+		"UPDATE auth.api_tokens SET last_used_at = CASE WHEN last_used_at IS NULL OR"
+		" last_used_at < now() - interval '1 minute' THEN now() ELSE last_used_at END"
+		" WHERE token_hash = $1 AND expires_at > now()"
+		" RETURNING user_id, array_to_string(scopes, ' '),"
+		" floor(extract(epoch FROM expires_at))::bigint",
+		1, p, &res, err);
+	if (r != SVC_OK)
+		return r;
+	if (PQntuples(res) == 1) {
+		out->valid = true;
+		snprintf(out->user_id, sizeof out->user_id, "%s", PQgetvalue(res, 0, 0));
+		snprintf(out->scope, sizeof out->scope, "%s", PQgetvalue(res, 0, 1));
+		out->expires_at = (time_t)strtoll(PQgetvalue(res, 0, 2), NULL, 10);
+	}
+	PQclear(res);
+	return SVC_OK;
 }

@@ -8,6 +8,7 @@
 #define GW_AUTH_STORE_H
 
 #include "auth.h"
+#include "pat.h"
 #include "svc/pg.h"
 #include "svc/result.h"
 
@@ -70,5 +71,29 @@ enum svc_result gw_store_rotate(struct svc_pg *pg, const char *old_hash,
  * An unknown or already revoked token is SVC_OK as well. */
 enum svc_result gw_store_revoke_family(struct svc_pg *pg, const char *hash,
 				       struct svc_err *err);
+
+/* ---- personal API tokens (stored as the SHA-256 of their text) ---------- */
+
+/* A token for the user named name with scopes (space-separated) living
+ * days; *json (caller frees with free()) is its listing
+ * {"id","name","scopes","created_at","expires_at","last_used_at"}.
+ * SVC_EUNPROCESSABLE when the user has GW_PAT_PER_USER already. */
+enum svc_result gw_store_pat_create(struct svc_pg *pg, const char *user_id, const char *name,
+				    const char *hash, const char *scopes, long days, char **json,
+				    struct svc_err *err);
+
+/* {"items": [...]}: the user's tokens, newest first, expired ones too. */
+enum svc_result gw_store_pat_list(struct svc_pg *pg, const char *user_id, char **json,
+				  struct svc_err *err);
+
+/* Deletes the user's token id; hash gets its stored hash (to drop it from
+ * the edge's cache). SVC_ENOTFOUND for another user's or none. */
+enum svc_result gw_store_pat_revoke(struct svc_pg *pg, const char *user_id, const char *id,
+				    char hash[GW_TOKEN_HASH_HEX], struct svc_err *err);
+
+/* The live token with this hash into *out (out->valid false when there is
+ * none: unknown, revoked or expired), noting its use. */
+enum svc_result gw_store_pat_lookup(struct svc_pg *pg, const char *hash, struct gw_pat_entry *out,
+				    struct svc_err *err);
 
 #endif

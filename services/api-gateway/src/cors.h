@@ -9,8 +9,8 @@
 #define GW_CORS_ALLOW_METHODS "GET, POST, PATCH, DELETE"
 #define GW_CORS_ALLOW_HEADERS                                                                      \
 	"Authorization, Content-Type, If-Match, If-None-Match, X-Request-Id, traceparent, "        \
-	"tracestate"
-#define GW_CORS_EXPOSE_HEADERS "ETag, X-Request-Id, Retry-After"
+	"tracestate, Mcp-Session-Id, MCP-Protocol-Version, Last-Event-ID"
+#define GW_CORS_EXPOSE_HEADERS "ETag, X-Request-Id, Retry-After, Mcp-Session-Id"
 #define GW_CORS_MAX_AGE "600"
 
 struct gw_cors {

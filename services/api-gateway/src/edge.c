@@ -3,13 +3,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include <sodium.h>
 
 #include <event2/event.h>
 
+#include "auth_store.h"
 #include "limits_redis.h"
+#include "pat.h"
 #include "sse.h"
 #include "svc/log.h"
 #include "svc/metrics.h"
+#include "svc/pool.h"
 #include "svc/util.h"
 
 /* How long rate limits stay off after Redis failed: one failing call per
@@ -114,22 +120,61 @@ static enum svc_filter_result cors(const struct gw_edge *e, const struct svc_req
 	return SVC_FILTER_NEXT;
 }
 
+void gw_edge_tokens(struct gw_edge *e, struct svc_pool *pool, struct svc_pg_pool *const *db,
+		    long wait_ms, struct gw_pat_cache *pats)
+{
+	e->lookup_pool = pool;
+	e->db = db;
+	e->db_wait_ms = wait_ms;
+	e->pats = pats;
+}
+
+static void who_free(void *arg)
+{
+	struct gw_who *w = arg;
+	if (w->upstream) {
+		sodium_memzero(w->upstream, strlen(w->upstream));
+		free(w->upstream);
+	}
+	free(w);
+}
+
+bool gw_caller_personal(const struct svc_req *req)
+{
+	const struct gw_who *w = req->local;
+	return w && w->personal;
+}
+
+const char *gw_upstream_token(const struct svc_req *req)
+{
+	const struct gw_who *w = req->local;
+	if (w && w->upstream)
+		return w->upstream;
+	return gw_request_token(req);
+}
+
 /* Checks the request's token once, into req->local. */
-static const struct gw_who *check_token(const struct gw_edge *e, struct svc_req *req)
+static struct gw_who *check_token(const struct gw_edge *e, struct svc_req *req)
 {
 	struct gw_who *w = calloc(1, sizeof *w);
 	if (!w)
 		return NULL;
+	req->local = w;
+	req->local_free = who_free;
 	const char *token = gw_request_token(req);
 	w->present = token != NULL;
+	w->personal = gw_pat_wellformed(token);
+	if (w->personal) {
+		/* Refused until the lookup says otherwise. */
+		w->result = svc_err_set(&w->err, SVC_EAUTH, NULL, "API token not checked");
+		return w;
+	}
 	if (!token)
 		w->result = svc_err_set(&w->err, SVC_EAUTH, NULL, "missing bearer token");
 	else if (!e->auth)
 		w->result = svc_err_set(&w->err, SVC_EUNAVAIL, NULL, "tokens cannot be checked");
 	else
 		w->result = svc_auth_token(e->auth, token, "access", &w->claims, &w->err);
-	req->local = w;
-	req->local_free = free;
 	return w;
 }
 
@@ -264,6 +309,130 @@ static enum svc_filter_result rate_limit(struct gw_edge *e, struct svc_req *req,
 	return SVC_FILTER_PENDING;
 }
 
+/* ---- personal API tokens ------------------------------------------------ */
+
+/* Settles a personal token from what the store said (entry), on the loop
+ * thread: refused (401), outside its scopes (403), or swapped for a
+ * short-lived access JWT that goes upstream. Returns DONE when it
+ * answered. */
+static enum svc_filter_result settle(struct gw_edge *e, struct svc_req *req,
+				     struct svc_resp *resp, struct gw_who *w,
+				     struct gw_pat_entry *entry, const char *hash)
+{
+	time_t now = time(NULL);
+	if (!entry->valid || entry->expires_at <= now) {
+		w->result = svc_err_set(&w->err, SVC_EAUTH, NULL,
+					"invalid, revoked or expired API token");
+		return SVC_FILTER_NEXT; /* the handler's 401, as for a bad JWT */
+	}
+	const char *scope = gw_pat_scope_for(req->method, req->path);
+	struct svc_claims c;
+	gw_pat_claims(entry, now, &c);
+	if (!scope || (scope[0] && !svc_claims_allow(&c, scope))) {
+		svc_resp_errf(resp, SVC_EFORBIDDEN, NULL,
+			      scope ? "this API token lacks the scope %s"
+				    : "API tokens cannot be used here%s",
+			      scope ? scope : "");
+		return SVC_FILTER_DONE;
+	}
+	/* A signed token is reused while it has a minute left. */
+	if (!entry->jwt[0] || entry->jwt_exp - now < 60) {
+		char *jwt = NULL;
+		w->result = svc_auth_sign(e->auth, &c, &jwt, &w->err);
+		if (w->result != SVC_OK)
+			return SVC_FILTER_NEXT;
+		snprintf(entry->jwt, sizeof entry->jwt, "%s", jwt);
+		entry->jwt_exp = c.exp;
+		sodium_memzero(jwt, strlen(jwt));
+		free(jwt);
+		gw_pat_cache_put(e->pats, hash, entry, svc_now_ms());
+	} else {
+		c.exp = entry->jwt_exp;
+	}
+	w->upstream = strdup(entry->jwt);
+	if (!w->upstream) {
+		w->result = svc_err_set(&w->err, SVC_ENOMEM, NULL, "out of memory");
+		return SVC_FILTER_NEXT;
+	}
+	w->claims = c;
+	w->result = SVC_OK;
+	return SVC_FILTER_NEXT;
+}
+
+/* A lookup on its way through the pool. */
+struct lookup {
+	struct gw_edge *e;
+	struct svc_req *req;
+	struct svc_resp *resp;
+	char hash[GW_TOKEN_HASH_HEX];
+	enum svc_result r;
+	struct svc_err err;
+	struct gw_pat_entry entry;
+};
+
+/* On a pool thread: the store's word on the token. */
+static void lookup_work(void *arg)
+{
+	struct lookup *l = arg;
+	struct svc_pg *pg = svc_pg_acquire(*l->e->db, l->e->db_wait_ms, &l->err);
+	l->r = pg ? gw_store_pat_lookup(pg, l->hash, &l->entry, &l->err) : l->err.code;
+	svc_pg_release(*l->e->db, pg);
+}
+
+/* On the loop thread: settle, then the rate limits, then resume. */
+static void lookup_done(void *arg)
+{
+	struct lookup *l = arg;
+	struct svc_req *req = l->req;
+	struct gw_who *w = req->local;
+	enum svc_filter_result v;
+	if (l->r != SVC_OK) {
+		svc_error(req->request_id, "API token lookup: %s", l->err.message);
+		svc_resp_busy(l->resp, 1, "API tokens cannot be checked right now");
+		v = SVC_FILTER_DONE;
+	} else {
+		gw_pat_cache_put(l->e->pats, l->hash, &l->entry, svc_now_ms());
+		v = settle(l->e, req, l->resp, w, &l->entry, l->hash);
+		if (v == SVC_FILTER_NEXT)
+			v = rate_limit(l->e, req, l->resp, w);
+	}
+	free(l);
+	if (v != SVC_FILTER_PENDING)
+		svc_filter_resume(req, v);
+}
+
+/* A personal token: settled from the cache at once, else looked up on the
+ * pool (PENDING). */
+static enum svc_filter_result personal(struct gw_edge *e, struct svc_req *req,
+				       struct svc_resp *resp, struct gw_who *w)
+{
+	char hash[GW_TOKEN_HASH_HEX];
+	gw_token_hash(gw_request_token(req), hash);
+	struct gw_pat_entry entry;
+	if (gw_pat_cache_get(e->pats, hash, svc_now_ms(), &entry)) {
+		enum svc_filter_result v = settle(e, req, resp, w, &entry, hash);
+		return v == SVC_FILTER_NEXT ? rate_limit(e, req, resp, w) : v;
+	}
+	struct lookup *l = calloc(1, sizeof *l);
+	if (!e->lookup_pool || !e->db || !*e->db || !e->auth) {
+		free(l);
+		w->result = svc_err_set(&w->err, SVC_EUNAVAIL, NULL, "API tokens cannot be checked");
+		return rate_limit(e, req, resp, w);
+	}
+	if (!l) {
+		svc_resp_errf(resp, SVC_ENOMEM, NULL, "out of memory");
+		return SVC_FILTER_DONE;
+	}
+	*l = (struct lookup){.e = e, .req = req, .resp = resp};
+	memcpy(l->hash, hash, sizeof hash);
+	if (svc_pool_submit(e->lookup_pool, lookup_work, lookup_done, l) != 0) {
+		free(l);
+		svc_resp_busy(resp, 1, "the gateway is busy");
+		return SVC_FILTER_DONE;
+	}
+	return SVC_FILTER_PENDING;
+}
+
 enum svc_filter_result gw_edge_filter(void *arg, struct svc_req *req, struct svc_resp *resp)
 {
 	struct gw_edge *e = arg;
@@ -271,6 +440,8 @@ enum svc_filter_result gw_edge_filter(void *arg, struct svc_req *req, struct svc
 		return SVC_FILTER_NEXT;
 	if (cors(e, req, resp) == SVC_FILTER_DONE)
 		return SVC_FILTER_DONE;
-	const struct gw_who *who = check_token(e, req);
+	struct gw_who *who = check_token(e, req);
+	if (who && who->personal)
+		return personal(e, req, resp, who);
 	return rate_limit(e, req, resp, who);
 }

@@ -19,6 +19,9 @@
 
 struct event_base;
 struct event;
+struct gw_pat_cache;
+struct svc_pg_pool;
+struct svc_pool;
 
 struct gw_edge {
 	struct svc_auth *auth;          /* borrowed */
@@ -31,6 +34,12 @@ struct gw_edge {
 	struct gw_cors cors;
 	/* After a Redis failure, requests pass unchecked until then (ms). */
 	long long unchecked_until;
+	/* Personal API tokens: looked up on a pool (never on the loop), the
+	 * answers cached. All borrowed; NULL pool: personal tokens refused. */
+	struct svc_pool *lookup_pool;
+	struct svc_pg_pool *const *db; /* made after the edge: read at use */
+	long db_wait_ms;
+	struct gw_pat_cache *pats;
 };
 
 /* Reads RATE_LIMIT_ADDR_PER_MIN, RATE_LIMIT_AUTH_PER_MIN,
@@ -43,6 +52,10 @@ void gw_edge_init(struct gw_edge *e, struct svc_config *cfg);
 int gw_edge_attach(struct gw_edge *e, struct svc_auth *auth, struct svc_redis_async *redis,
 		   struct event_base *base);
 void gw_edge_cleanup(struct gw_edge *e);
+/* Where personal API tokens are looked up: Postgres handles from *db
+ * (waiting at most wait_ms) on pool, remembered in pats. */
+void gw_edge_tokens(struct gw_edge *e, struct svc_pool *pool, struct svc_pg_pool *const *db,
+		    long wait_ms, struct gw_pat_cache *pats);
 
 /* The filter (svc_filter_fn); arg is the struct gw_edge. Requests outside
  * /api pass untouched. When Redis is down or slow, requests pass unchecked
@@ -53,6 +66,8 @@ enum svc_filter_result gw_edge_filter(void *arg, struct svc_req *req, struct svc
 /* What the edge found of the request's token (req->local). */
 struct gw_who {
 	bool present;           /* the request carried a token */
+	bool personal;          /* a personal API token, swapped for upstream */
+	char *upstream;         /* the access JWT it was swapped for, or NULL */
 	enum svc_result result; /* SVC_OK, or why the token was refused */
 	struct svc_err err;
 	struct svc_claims claims;
@@ -63,5 +78,13 @@ struct gw_who {
  * missing or bad token answers resp (401) and returns false. */
 bool gw_caller(struct svc_auth *auth, struct svc_req *req, struct svc_resp *resp,
 	       struct svc_claims *out);
+
+/* True when req came with a personal API token (its claims carry scopes). */
+bool gw_caller_personal(const struct svc_req *req);
+
+/* The token to send upstream for req: the access JWT a personal token was
+ * swapped for, else the request's own (gw_request_token). Borrowed from
+ * req; NULL when there is none. */
+const char *gw_upstream_token(const struct svc_req *req);
 
 #endif

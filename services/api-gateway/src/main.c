@@ -4,6 +4,7 @@
 
 #include "edge.h"
 #include "openapi.h"
+#include "pat.h"
 #include "routes.h"
 #include "sse_hub.h"
 #include "svc/app.h"
@@ -29,7 +30,14 @@ int main(void)
 	if (svc_peer_init(&ctx.notifier, dapr, "notifier", svc_config_str(&cfg, "NOTIFIER_URL", ""),
 			  &err) != SVC_OK)
 		svc_config_fail(&cfg, "NOTIFIER_URL: %s", err.message);
+	if (svc_peer_init(&ctx.ai_agent, dapr, "ai-agent", svc_config_str(&cfg, "AI_AGENT_URL", ""),
+			  &err) != SVC_OK)
+		svc_config_fail(&cfg, "AI_AGENT_URL: %s", err.message);
 	ctx.upstream_timeout_ms = svc_config_long(&cfg, "UPSTREAM_TIMEOUT_MS", "10000", 100, 120000);
+	/* A chat turn may think (a model, its retries) for up to ai-agent's
+	 * TURN_BUDGET_MS before its first byte: a longer silence is allowed. */
+	long agent_timeout_ms = svc_config_long(&cfg, "AI_AGENT_TIMEOUT_MS", "120000", 100, 900000);
+	long pat_cache_ms = svc_config_long(&cfg, "API_TOKEN_CACHE_MS", "30000", 0, 3600000);
 	struct svc_upstream_opts up = {
 		.max_conns = (int)svc_config_long(&cfg, "UPSTREAM_MAX_CONNS", "64", 1, 10000),
 		.max_queued = (size_t)svc_config_long(&cfg, "UPSTREAM_MAX_QUEUED", "1024", 0, 1000000),
@@ -53,14 +61,22 @@ int main(void)
 	struct event_base *base = svc_app_base(app);
 	ctx.up_tasks = svc_peer_upstream(&ctx.task_service, base, &up, &err);
 	ctx.up_notifier = svc_peer_upstream(&ctx.notifier, base, &up, &err);
+	struct svc_upstream_opts up_agent = up;
+	up_agent.timeout_ms = agent_timeout_ms;
+	ctx.up_agent = svc_peer_upstream(&ctx.ai_agent, base, &up_agent, &err);
+	ctx.pats = gw_pat_cache_new(pat_cache_ms);
 	limits = svc_redis_async_new(base, ctx.redis.host, ctx.redis.port, redis_timeout_ms);
 	ctx.hash_pool = svc_app_pool(app, "auth", hash_workers, hash_queue);
-	if (!ctx.up_tasks || !ctx.up_notifier || !limits || !ctx.hash_pool) {
+	if (!ctx.up_tasks || !ctx.up_notifier || !ctx.up_agent || !ctx.pats || !limits ||
+	    !ctx.hash_pool) {
 		svc_error(NULL, "cannot set up: %s", err.message[0] ? err.message : "out of memory");
 		goto out;
 	}
 	if (gw_edge_attach(&edge, ctx.auth, limits, base) != 0)
 		goto out;
+	/* Personal API tokens are looked up on the auth pool, in the auth
+	 * schema's pool of handles (made when the routes register). */
+	gw_edge_tokens(&edge, ctx.hash_pool, &ctx.db, ctx.pg.wait_ms, ctx.pats);
 	const struct gw_hub_opts hub = {ctx.redis.host, ctx.redis.port, &ctx.notifier,
 					ctx.upstream_timeout_ms, heartbeat_ms};
 	if (!(ctx.hub = gw_hub_new(&hub)))
@@ -76,11 +92,13 @@ out:
 	svc_redis_async_free(limits);
 	svc_upstream_free(ctx.up_tasks);
 	svc_upstream_free(ctx.up_notifier);
+	svc_upstream_free(ctx.up_agent);
 	gw_edge_cleanup(&edge);
 	gw_hub_stop(ctx.hub);
 	svc_app_free(app);
 	gw_hub_free(ctx.hub);
 	svc_pg_pool_free(ctx.db);
 	svc_auth_free(ctx.auth);
+	gw_pat_cache_free(ctx.pats);
 	return rc;
 }

@@ -7,15 +7,16 @@
 #include "svc/upstream.h"
 
 static const char *const forwarded[] = {
-	"Authorization", "Content-Type", "traceparent", "tracestate",
-	"If-Match",      "If-None-Match", "Accept",
+	"Authorization", "Content-Type",   "traceparent",          "tracestate",
+	"If-Match",      "If-None-Match",  "Accept",               "Mcp-Session-Id",
+	"MCP-Protocol-Version",            "Last-Event-ID",
 };
 
 /* Hop-by-hop headers (Connection, Transfer-Encoding, ...) never pass;
  * Content-Length passes so that a long answer streams without chunking. */
 static const char *const returned[] = {
-	"Content-Type", "Content-Length", "ETag", "Cache-Control",
-	"Retry-After",  "Location",       "X-Accel-Buffering",
+	"Content-Type", "Content-Length",    "ETag",           "Cache-Control", "Retry-After",
+	"Location",     "X-Accel-Buffering", "Mcp-Session-Id", "Allow",
 };
 
 static bool listed(const char *name, const char *const *list, size_t n)

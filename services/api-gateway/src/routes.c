@@ -27,7 +27,7 @@
 /* The path and query of a request stay under this. */
 #define MAX_UPSTREAM_PATH 4096
 
-enum target { TO_TASKS, TO_NOTIFIER };
+enum target { TO_TASKS, TO_NOTIFIER, TO_AGENT };
 
 /* A route the gateway passes on: which peer, and what its {id} is. */
 struct fwd_route {
@@ -185,11 +185,17 @@ static void h_forward(struct svc_req *req, struct svc_resp *resp)
 		svc_resp_errf(resp, SVC_EINVAL, NULL, "request URI too long");
 		return;
 	}
+	/* Authorization goes as the edge settled it: a personal API token
+	 * travels as the access JWT it was swapped for. */
 	struct svc_kv hdrs[16];
 	size_t nh = 0;
-	for (size_t i = 0; i < req->nheaders && nh < 15; i++)
-		if (gw_forward_request_header(req->headers[i].name))
+	char bearer[1024];
+	snprintf(bearer, sizeof bearer, "Bearer %s", gw_upstream_token(req));
+	for (size_t i = 0; i < req->nheaders && nh < 14; i++)
+		if (gw_forward_request_header(req->headers[i].name) &&
+		    strcasecmp(req->headers[i].name, "Authorization") != 0)
 			hdrs[nh++] = req->headers[i];
+	hdrs[nh++] = (struct svc_kv){"Authorization", bearer};
 	hdrs[nh++] = (struct svc_kv){"X-Request-Id", req->request_id};
 
 	struct fwd *f = calloc(1, sizeof *f);
@@ -198,7 +204,9 @@ static void h_forward(struct svc_req *req, struct svc_resp *resp)
 		svc_resp_errf(resp, SVC_ENOMEM, NULL, "out of memory");
 		return;
 	}
-	struct svc_upstream *up = rt->to == TO_TASKS ? ctx->up_tasks : ctx->up_notifier;
+	struct svc_upstream *up = rt->to == TO_TASKS	 ? ctx->up_tasks
+				  : rt->to == TO_AGENT ? ctx->up_agent
+							 : ctx->up_notifier;
 	struct svc_err err = {0};
 	f->p = svc_req_defer(req, on_gone, f);
 	f->up = svc_upstream_start(up, req->method, path.data, hdrs, nh, req->body, req->body_len,
@@ -235,6 +243,16 @@ int gw_routes_register(struct svc_app *app, struct gw_ctx *ctx)
 		{"POST", "/api/notifications/read-all", 0, TO_NOTIFIER, GW_ID_NONE, ""},
 		{"GET", "/api/me/notification-settings", 0, TO_NOTIFIER, GW_ID_NONE, ""},
 		{"PUT", "/api/me/notification-settings", SVC_ROUTE_JSON, TO_NOTIFIER, GW_ID_NONE, ""},
+		/* ai-agent: a chat turn's answer (JSON, or an SSE stream) comes
+		 * through as it is written. MCP bodies are the transport's to
+		 * check (JSON-RPC errors, not ours). */
+		{"POST", "/api/chat", SVC_ROUTE_JSON, TO_AGENT, GW_ID_NONE, ""},
+		{"POST", "/api/chat/parse", SVC_ROUTE_JSON, TO_AGENT, GW_ID_NONE, ""},
+		{"GET", "/api/conversations", 0, TO_AGENT, GW_ID_NONE, ""},
+		{"GET", "/api/conversations/{id}", 0, TO_AGENT, GW_ID_UUID, "conversation"},
+		{"DELETE", "/api/conversations/{id}", 0, TO_AGENT, GW_ID_UUID, "conversation"},
+		{"POST", "/api/mcp", 0, TO_AGENT, GW_ID_NONE, ""},
+		{"GET", "/api/mcp", 0, TO_AGENT, GW_ID_NONE, ""},
 	};
 	int rc = 0;
 	for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)

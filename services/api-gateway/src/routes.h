@@ -12,6 +12,7 @@ struct svc_auth;
 struct svc_pool;
 struct svc_upstream;
 struct gw_hub;
+struct gw_pat_cache;
 
 struct gw_ctx {
 	struct svc_app *app;
@@ -20,6 +21,9 @@ struct gw_ctx {
 	struct svc_peer notifier;     /* NOTIFIER_URL, likewise */
 	struct svc_upstream *up_tasks;    /* the proxy's pools, on the loop */
 	struct svc_upstream *up_notifier;
+	struct svc_peer ai_agent;          /* AI_AGENT_URL, or through the sidecar */
+	struct svc_upstream *up_agent;     /* chat turns: a longer timeout */
+	struct gw_pat_cache *pats;         /* personal API tokens the edge knows */
 	struct svc_pool *hash_pool;   /* register and login: Argon2 and Postgres */
 	struct gw_hub *hub;           /* live notifications (sse_hub.h) */
 	long upstream_timeout_ms;

@@ -38,7 +38,7 @@ static void h_stream(struct svc_req *req, struct svc_resp *resp)
 	}
 	/* Subscribed first: what is published from here on waits in c while
 	 * the replay runs, so nothing falls between the two. */
-	struct gw_sse_client *c = gw_hub_join(ctx->hub, who.sub, gw_request_token(req), who.exp);
+	struct gw_sse_client *c = gw_hub_join(ctx->hub, who.sub, gw_upstream_token(req), who.exp);
 	if (!c) {
 		svc_err_set(&err, SVC_ENOMEM, NULL, "out of memory");
 		refuse(resp, NULL, &body, &err);
@@ -46,7 +46,7 @@ static void h_stream(struct svc_req *req, struct svc_resp *resp)
 	}
 	svc_buf_puts(&body, GW_SSE_RETRY);
 	bool more = false;
-	if (resume && gw_hub_replay(ctx->hub, gw_request_token(req), &last, &body, &more,
+	if (resume && gw_hub_replay(ctx->hub, gw_upstream_token(req), &last, &body, &more,
 				    req->request_id, &err) != SVC_OK) {
 		refuse(resp, c, &body, &err);
 		return;
@@ -54,7 +54,7 @@ static void h_stream(struct svc_req *req, struct svc_resp *resp)
 	/* From now on: where "now" is, for a catch-up after a Redis break. Live
 	 * delivery does not need it, so without it the stream still starts. */
 	long long floor = -1;
-	if (!resume && gw_hub_latest(ctx->hub, gw_request_token(req), &floor, req->request_id,
+	if (!resume && gw_hub_latest(ctx->hub, gw_upstream_token(req), &floor, req->request_id,
 				     &err) != SVC_OK) {
 		svc_warn(req->request_id, "stream starts with no position (%s): a break in the"
 			 " Redis subscription cannot be caught up for it", err.message);

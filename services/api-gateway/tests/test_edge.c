@@ -103,7 +103,7 @@ static void marks_answers_to_allowed_origins(void **state)
 	assert_int_equal(run(*state, "GET", "/api/tasks", ok, 1, &r), SVC_FILTER_NEXT);
 	assert_string_equal(resp_header(&r, "Access-Control-Allow-Origin"), "https://app.test");
 	assert_string_equal(resp_header(&r, "Access-Control-Expose-Headers"),
-			    "ETag, X-Request-Id, Retry-After");
+			    "ETag, X-Request-Id, Retry-After, Mcp-Session-Id");
 	assert_string_equal(resp_header(&r, "Vary"), "Origin");
 	resp_cleanup(&r);
 
