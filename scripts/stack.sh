@@ -102,7 +102,17 @@ secrets() {
   done
   if [ ! -s "$RUN/secrets/dapr-secrets.json" ]; then
     local key; key=$(head -c 48 /dev/urandom | od -An -tx1 | tr -d ' \n')
-    printf '{"jwt-signing-key": "%s"}\n' "$key" > "$RUN/secrets/dapr-secrets.json"
+    # Test stacks also hold a made-up model API key: the system tests'
+    # scripted model checks that ai-agent sends it, and that it shows up in
+    # no log or answer. In dev, add your provider's key here yourself
+    # (services/ai-agent/README.md).
+    if [ "$PROFILE" = dev ]; then
+      printf '{"jwt-signing-key": "%s"}\n' "$key" > "$RUN/secrets/dapr-secrets.json"
+    else
+      local llm; llm=sk-test-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+      printf '{"jwt-signing-key": "%s", "llm-api-key": "%s"}\n' "$key" "$llm" \
+        > "$RUN/secrets/dapr-secrets.json"
+    fi
   fi
 }
 
@@ -204,6 +214,11 @@ service_env() { # service_env INDEX -> prints KEY=VALUE lines for env
     echo "RATE_LIMIT_USER_PER_MIN=1000000"
   fi
   if [ "${SERVICES[$i]}" = notifier ]; then notifier_env; fi
+  # A second replica may run with settings of its own (the system tests
+  # put a scripted model behind ai-agent-2 this way).
+  if [ "$REP" -ne 1 ] && [ -f "$RUN/env/${SERVICES[$i]}-$REP.env" ]; then
+    cat "$RUN/env/${SERVICES[$i]}-$REP.env"
+  fi
 }
 
 # Webhooks may reach loopback only in test stacks (their receivers listen

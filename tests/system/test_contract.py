@@ -105,7 +105,9 @@ def _is_router_answer(r):
     """The router's own "no such route" answer, from the gateway's router or
     from task-service's relayed through it (not a handler's 404)."""
     if r.status == 405:
-        return True
+        # The router's own; a handler may answer 405 too (MCP's GET, which
+        # the transport allows a server to refuse).
+        return r.json()["error"]["message"].startswith("method ")
     if r.status != 404:
         return False
     return r.json()["error"]["message"].startswith("no route for ")

@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "reply.h"
 #include "svc/json.h"
 #include "svc/upstream.h"
 #include "svc/util.h"
@@ -210,21 +212,36 @@ static cJSON *task_result(cJSON *task)
 }
 
 /* The question for several matches, listing them as the user will pick
- * from ("complete 2"). */
-static void ambiguous(const char *title, const cJSON *matches, struct svc_err *err)
+ * from ("complete 2"), each with its due time, which tells apart tasks
+ * of the same title. */
+static void ambiguous(const struct agt_tasks *t, const char *title, const cJSON *matches,
+		      struct svc_err *err)
 {
+	struct agt_now now;
+	bool words = agt_now_init(&now, (long long)time(NULL),
+				  t->time_zone ? t->time_zone : "UTC") == SVC_OK;
 	struct svc_buf b;
-	svc_buf_init(&b, sizeof err->message);
+	svc_buf_init(&b, 4096);
 	svc_buf_printf(&b, "%d tasks match \u201c%s\u201d:", cJSON_GetArraySize(matches), title);
-	int i = 0;
+	int i = 0, total = cJSON_GetArraySize(matches);
 	const cJSON *m;
 	cJSON_ArrayForEach(m, matches)
 	{
-		if (i == AGT_CANDIDATES_MAX)
+		/* The question must fit an error message whole. */
+		if (i == AGT_CANDIDATES_MAX || b.len > sizeof err->message - 90) {
+			svc_buf_printf(&b, "; and %d more", total - i);
 			break;
+		}
 		const char *s = str_of(m, "status");
-		svc_buf_printf(&b, " %d. \u201c%s\u201d%s", ++i, str_of(m, "title"),
-			       s && strcmp(s, "completed") == 0 ? " (done)" : "");
+		char due[256] = "";
+		const cJSON *d = cJSON_GetObjectItemCaseSensitive(m, "due_at");
+		cJSON *only = cJSON_IsString(d) ? cJSON_CreateObject() : NULL;
+		if (words && only && cJSON_AddStringToObject(only, "due_at", d->valuestring))
+			agt_fields_words(only, true, &now, due, sizeof due);
+		cJSON_Delete(only);
+		svc_buf_printf(&b, "%s %d. \u201c%s\u201d%s%s", i ? ";" : "", i + 1,
+			       str_of(m, "title"), due, s && strcmp(s, "completed") == 0 ? " (done)" : "");
+		i++;
 	}
 	svc_buf_puts(&b, ". Which one do you mean?");
 	svc_err_set(err, SVC_ECONFLICT, "title", "%s",
@@ -271,7 +288,7 @@ static enum svc_result resolve(struct agt_tasks *t, const char *tool, const cJSO
 				       : "",
 				title);
 	} else {
-		ambiguous(title, matches, err);
+		ambiguous(t, title, matches, err);
 		cJSON_Delete(t->candidates);
 		t->candidates = cJSON_CreateObject();
 		if (t->candidates)

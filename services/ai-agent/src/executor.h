@@ -33,6 +33,7 @@ struct agt_tasks {
 	const char *bearer;               /* the user's token; borrowed */
 	const struct svc_claims *who;     /* its claims (scopes); borrowed */
 	const char *request_id;           /* for task-service's logs */
+	const char *time_zone;            /* the user's, for words about dates; NULL: UTC */
 	long timeout_ms;                  /* each call */
 	long long deadline_ms;            /* svc_now_ms() clock; 0: none */
 	cJSON *candidates; /* the last ambiguity's tasks ({"items": [...]}), or NULL */

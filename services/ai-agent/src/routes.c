@@ -120,6 +120,7 @@ static enum svc_result run_turn(struct turn_job *j, cJSON **answer, struct svc_e
 		.bearer = j->bearer,
 		.who = &j->who,
 		.request_id = j->request_id,
+		.time_zone = j->time_zone,
 		.timeout_ms = ctx->task_timeout_ms,
 		.deadline_ms = budget_deadline(ctx),
 	};
@@ -487,6 +488,16 @@ static void h_mcp(struct svc_req *req, struct svc_resp *resp)
 		svc_resp_header(resp, "Allow", mres.allow);
 	if (mres.tasks_changed)
 		svc_info(req->request_id, "MCP tool call changed tasks of user %s", who.sub);
+	if (mres.status == 405 && !mres.body) {
+		/* Said in words too: an empty answer to a GET does not make it
+		 * through the Dapr sidecars. */
+		cJSON *e = agt_rpc_error(NULL, AGT_RPC_INVALID_REQUEST,
+					 "Method Not Allowed: this server offers no stream; POST "
+					 "JSON-RPC messages instead",
+					 NULL);
+		mres.body = e ? cJSON_PrintUnformatted(e) : NULL;
+		cJSON_Delete(e);
+	}
 	svc_resp_raw(resp, mres.status, mres.body ? "application/json" : NULL, mres.body,
 		     mres.body ? strlen(mres.body) : 0);
 }

@@ -40,6 +40,15 @@ const char *gw_forward_response_header(const char *name)
 	return NULL;
 }
 
+bool gw_sse_only_accept(const char *v)
+{
+	v += strspn(v, " \t");
+	size_t n = strlen(v);
+	while (n && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+		n--;
+	return n == 17 && strncasecmp(v, "text/event-stream", 17) == 0;
+}
+
 bool gw_id_valid(enum gw_id_kind kind, const char *v)
 {
 	switch (kind) {

@@ -17,6 +17,12 @@ bool gw_forward_request_header(const char *name);
  * others. */
 const char *gw_forward_response_header(const char *name);
 
+/* The Accept a request for a stream alone goes upstream with. */
+#define GW_SSE_ACCEPT_UPSTREAM "text/event-stream, application/json;q=0.5"
+/* True for an Accept header that is "text/event-stream" and nothing
+ * else (the one value Dapr's sidecars take for their SSE mode). */
+bool gw_sse_only_accept(const char *value);
+
 /* What a route's {id} must be. */
 enum gw_id_kind { GW_ID_NONE, GW_ID_UUID, GW_ID_NUMBER };
 

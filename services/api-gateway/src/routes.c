@@ -191,10 +191,19 @@ static void h_forward(struct svc_req *req, struct svc_resp *resp)
 	size_t nh = 0;
 	char bearer[1024];
 	snprintf(bearer, sizeof bearer, "Bearer %s", gw_upstream_token(req));
-	for (size_t i = 0; i < req->nheaders && nh < 14; i++)
-		if (gw_forward_request_header(req->headers[i].name) &&
-		    strcasecmp(req->headers[i].name, "Authorization") != 0)
-			hdrs[nh++] = req->headers[i];
+	for (size_t i = 0; i < req->nheaders && nh < 14; i++) {
+		const struct svc_kv *h = &req->headers[i];
+		if (!gw_forward_request_header(h->name) || strcasecmp(h->name, "Authorization") == 0)
+			continue;
+		/* "Accept: text/event-stream" alone puts the sidecars in their
+		 * SSE mode, which turns every answer but a 2xx into their own
+		 * 500; widened, the stream still passes through unbuffered
+		 * (tests/system/test_agent_model.py) and a 400 stays a 400. */
+		if (strcasecmp(h->name, "Accept") == 0 && gw_sse_only_accept(h->value))
+			hdrs[nh++] = (struct svc_kv){h->name, GW_SSE_ACCEPT_UPSTREAM};
+		else
+			hdrs[nh++] = *h;
+	}
 	hdrs[nh++] = (struct svc_kv){"Authorization", bearer};
 	hdrs[nh++] = (struct svc_kv){"X-Request-Id", req->request_id};
 

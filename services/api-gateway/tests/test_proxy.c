@@ -86,6 +86,20 @@ static void the_query_is_encoded_again(void **state)
 	svc_buf_cleanup(&b);
 }
 
+static void a_stream_alone_is_widened_for_the_sidecars(void **state)
+{
+	(void)state;
+	assert_true(gw_sse_only_accept("text/event-stream"));
+	assert_true(gw_sse_only_accept(" Text/Event-Stream \t"));
+	assert_false(gw_sse_only_accept("text/event-stream, application/json"));
+	assert_false(gw_sse_only_accept("application/json"));
+	assert_false(gw_sse_only_accept(""));
+	assert_true(gw_forward_request_header("Mcp-Session-Id"));
+	assert_true(gw_forward_request_header("mcp-protocol-version"));
+	assert_string_equal(gw_forward_response_header("mcp-session-id"), "Mcp-Session-Id");
+	assert_string_equal(gw_forward_response_header("allow"), "Allow");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -94,6 +108,7 @@ int main(void)
 		cmocka_unit_test(recognises_our_error_bodies),
 		cmocka_unit_test(ids_are_checked_before_they_travel),
 		cmocka_unit_test(the_query_is_encoded_again),
+		cmocka_unit_test(a_stream_alone_is_widened_for_the_sidecars),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
