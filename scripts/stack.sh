@@ -419,6 +419,8 @@ all_up() {
 # as before supervision: postgres's backends end with it).
 stop_one() {
   local name=$1 f="$PIDS/$1.sup"
+  # A stack started before supervision has only NAME.pid, a session leader.
+  [ -f "$f" ] || f="$PIDS/$1.pid"
   [ -f "$f" ] || return 0
   local pid; pid=$(cat "$f")
   if kill -0 "$pid" 2>/dev/null; then
