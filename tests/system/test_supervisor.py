@@ -187,7 +187,8 @@ def test_a_deliberate_stop_stays_stopped_until_started():
         time.sleep(3)
         assert pid_of("ai-agent") is None
         assert not http_ok(service_url("ai-agent") + "/healthz")
-        assert "ai-agent                     -        0         stopped" in status()
+        line = [ln for ln in status().splitlines() if ln.startswith("ai-agent ")][0]
+        assert line.split()[1:] == ["-", "0", "stopped"], line
     finally:
         stack("start", "ai-agent")
     assert http_ok(service_url("ai-agent") + "/readyz")
