@@ -19,10 +19,11 @@ all: build
 deps:
 	@scripts/install-deps.sh
 
-# daprd (built once from the Go module proxy) and the Kafka jars (Maven
+# daprd and Sentry (built once from the Go module proxy) and the Kafka jars (Maven
 # Central), both cached outside the repo.
 tools: deps
 	@scripts/build-daprd.sh >/dev/null
+	@scripts/build-sentry.sh >/dev/null
 	@scripts/fetch-kafka.sh >/dev/null
 
 build: deps

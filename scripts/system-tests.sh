@@ -28,7 +28,8 @@ if ! "$ROOT/scripts/stack.sh" up; then
   exit 1
 fi
 eval "$("$ROOT/scripts/stack.sh" env)"
-export STACK_RUN GATEWAY_URL KAFKA_BROKERS PG_PORT REDIS_PORT TODO_BIN="$ROOT/build/bin"
+export STACK_RUN GATEWAY_URL KAFKA_BROKERS PG_PORT REDIS_PORT SENTRY_ADDRESS SIDECAR_API_TOKENS MTLS \
+  TODO_BIN="$ROOT/build/bin"
 export $(compgen -v | grep -E '_URL$' | grep -E '^(API_GATEWAY|TASK_SERVICE|AI_AGENT|REMINDER_SERVICE|RECURRENCE_SERVICE|NOTIFIER)' )
 
 cd "$ROOT"
