@@ -739,7 +739,7 @@ static int fill_request(struct job *j, struct evhttp_request *evreq)
 {
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(evreq);
 	const char *raw_path = evhttp_uri_get_path(uri);
-	j->path = evhttp_uridecode(raw_path && *raw_path ? raw_path : "/", 0, NULL);
+	j->path = evhttp_uridecode(raw_path && *raw_path ? raw_path : "/", 0, &j->req.path_len);
 	if (!j->path)
 		return -1;
 	const char *q = evhttp_uri_get_query(uri);

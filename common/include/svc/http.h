@@ -38,6 +38,7 @@ struct svc_kv {
 struct svc_req {
 	const char *method;
 	const char *path;  /* decoded, without the query */
+	size_t path_len;   /* decoded bytes: past strlen(path) when it held %00 */
 	const char *route; /* the matched pattern */
 	struct svc_kv *params;
 	size_t nparams;

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "auth.h"
 #include "edge.h"
 #include "openapi.h"
 #include "routes.h"
@@ -31,6 +32,7 @@ int main(void)
 	ctx.redis.host = svc_config_str(&cfg, "REDIS_HOST", "127.0.0.1");
 	ctx.redis.port = (int)svc_config_long(&cfg, "REDIS_PORT", "6379", 1, 65535);
 	ctx.conninfo = svc_config_str(&cfg, "DATABASE_URL", NULL);
+	ctx.access_ttl_s = gw_access_ttl(&cfg);
 	struct gw_edge edge;
 	gw_edge_init(&edge, &cfg, app, &ctx.redis);
 	int rc = 1;

@@ -16,6 +16,7 @@ struct gw_ctx {
 	long upstream_timeout_ms;
 	struct svc_redis_addr redis;
 	const char *conninfo; /* DATABASE_URL: the auth schema */
+	long access_ttl_s;    /* ACCESS_TOKEN_TTL_S: access-token lifetime */
 };
 
 int gw_routes_register(struct svc_app *app, struct gw_ctx *ctx);
