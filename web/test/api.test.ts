@@ -120,7 +120,7 @@ describe('Session', () => {
     // Another client used the refresh token: ours is now a reuse.
     await srv.fetch('/api/auth/refresh', { method: 'POST', body: JSON.stringify({ refresh_token: stale.refresh }) });
     srv.expireAccess();
-    const e = await s.json('GET', '/tasks').catch((x) => x);
+    const e: any = await s.json('GET', '/tasks').catch((x) => x);
     expect(e).toBeInstanceOf(ApiError);
     expect(e.status).toBe(401);
     expect(said).toBe(EXPIRED_MESSAGE);
@@ -131,7 +131,7 @@ describe('Session', () => {
     const srv = fakeServer();
     const s = new Session({ fetch: srv.fetch, storage: memStorage() });
     await s.login('a@b.cd', 'password1');
-    const e = await s.json('POST', '/boom', { body: {} }).catch((x) => x);
+    const e: any = await s.json('POST', '/boom', { body: {} }).catch((x) => x);
     expect(e).toMatchObject({ status: 422, code: 'unprocessable', field: 'title', message: 'title must not be blank' });
   });
 
@@ -142,7 +142,7 @@ describe('Session', () => {
     const s = new Session({ fetch: (u, i) => (down ? Promise.reject(new TypeError('failed')) : srv.fetch(u, i)), storage });
     await s.login('a@b.cd', 'password1');
     down = true;
-    const e = await s.json('GET', '/tasks').catch((x) => x);
+    const e: any = await s.json('GET', '/tasks').catch((x) => x);
     expect(e.status).toBe(0);
     expect(s.tokens).not.toBeNull();
   });

@@ -50,7 +50,9 @@ export function describeError(e: unknown): string {
       return `Too many requests. Try again in ${e.retryAfter ?? 'a few'} seconds.`;
     if (e.status >= 500 && !e.message) return 'The server had a problem. Try again in a moment.';
     const m = e.message || 'Something went wrong.';
-    return m.charAt(0).toUpperCase() + m.slice(1) + (/[.!?]$/.test(m) ? '' : '.');
+    // Capitalized unless it starts with a field name ("webhook_url must ...").
+    const first = /^[a-z_]+_[a-z_]+\b/.test(m) ? m : m.charAt(0).toUpperCase() + m.slice(1);
+    return first + (/[.!?]$/.test(m) ? '' : '.');
   }
   return e instanceof Error ? e.message : String(e);
 }

@@ -259,40 +259,39 @@ export function TaskView(props: {
         inputRef={quickRef}
       />
       <form class="filters" role="search" aria-label="Filter tasks" onSubmit={(e) => e.preventDefault()}>
-        <label>
-          Search
-          <input
+        <div class="fl">
+          <label for="search">Search</label>
+          <input id="search"
             type="search"
-            id="search"
             ref={searchRef}
             value={search}
             placeholder="Words in title or notes"
             onInput={(e) => setSearch(e.currentTarget.value)}
             aria-keyshortcuts="/"
           />
-        </label>
+        </div>
         {!statusFixed && (
-          <label>
-            Status
-            <select value={state.status} onChange={(e) => set({ status: e.currentTarget.value as ListState['status'] })}>
+          <div class="fl">
+            <label for="f-status">Status</label>
+            <select id="f-status" value={state.status} onChange={(e) => set({ status: e.currentTarget.value as ListState['status'] })}>
               <option value="">Any</option>
               <option value="pending">Open</option>
               <option value="completed">Completed</option>
             </select>
-          </label>
+          </div>
         )}
-        <label>
-          Priority
-          <select value={state.priority} onChange={(e) => set({ priority: e.currentTarget.value as ListState['priority'] })}>
+        <div class="fl">
+          <label for="f-priority">Priority</label>
+          <select id="f-priority" value={state.priority} onChange={(e) => set({ priority: e.currentTarget.value as ListState['priority'] })}>
             <option value="">Any</option>
             <option value="high">High</option>
             <option value="medium">Medium</option>
             <option value="low">Low</option>
           </select>
-        </label>
-        <label>
-          Tag
-          <select value={state.tags[0] ?? ''} onChange={(e) => set({ tags: e.currentTarget.value ? [e.currentTarget.value] : [] })}>
+        </div>
+        <div class="fl">
+          <label for="f-tag">Tag</label>
+          <select id="f-tag" value={state.tags[0] ?? ''} onChange={(e) => set({ tags: e.currentTarget.value ? [e.currentTarget.value] : [] })}>
             <option value="">Any</option>
             {[...new Set([...state.tags, ...tags])].map((t) => (
               <option value={t} key={t}>
@@ -300,39 +299,39 @@ export function TaskView(props: {
               </option>
             ))}
           </select>
-        </label>
-        <label>
-          Due
-          <select value={state.due} onChange={(e) => set({ due: e.currentTarget.value as ListState['due'] })}>
+        </div>
+        <div class="fl">
+          <label for="f-due">Due</label>
+          <select id="f-due" value={state.due} onChange={(e) => set({ due: e.currentTarget.value as ListState['due'] })}>
             <option value="">Any time</option>
             <option value="overdue">Overdue</option>
             <option value="today">Today</option>
             <option value="week">This week</option>
             <option value="range">Between dates…</option>
           </select>
-        </label>
+        </div>
         {state.due === 'range' && (
           <>
-            <label>
-              From
-              <input type="date" value={state.from} onChange={(e) => set({ from: e.currentTarget.value })} />
-            </label>
-            <label>
-              To
-              <input type="date" value={state.to} onChange={(e) => set({ to: e.currentTarget.value })} />
-            </label>
+            <div class="fl">
+              <label for="f-from">From</label>
+              <input id="f-from" type="date" value={state.from} onChange={(e) => set({ from: e.currentTarget.value })} />
+            </div>
+            <div class="fl">
+              <label for="f-to">To</label>
+              <input id="f-to" type="date" value={state.to} onChange={(e) => set({ to: e.currentTarget.value })} />
+            </div>
           </>
         )}
-        <label>
-          Sort
-          <select value={state.sort || defaultSort(state.view)} onChange={(e) => set({ sort: e.currentTarget.value as ListState['sort'] })}>
+        <div class="fl">
+          <label for="f-sort">Sort</label>
+          <select id="f-sort" value={state.sort || defaultSort(state.view)} onChange={(e) => set({ sort: e.currentTarget.value as ListState['sort'] })}>
             {SORTS.map((s) => (
               <option value={s} key={s}>
                 {SORT_LABELS[s]}
               </option>
             ))}
           </select>
-        </label>
+        </div>
         {hasFilters(state) && (
           <button type="button" onClick={() => props.setState({ ...state, q: '', status: '', priority: '', tags: [], due: '', from: '', to: '', sort: '' })}>
             Clear filters
