@@ -58,7 +58,7 @@ function Tools({ calls }: { calls: ToolCall[] }) {
       {calls.map((c, i) => (
         <details key={i}>
           <summary>
-            🔧 {c.name}
+            Tool: {c.name}
             {c.error ? ' — failed' : c.result == null ? '…' : ' ✓'}
           </summary>
           <pre>{JSON.stringify(c.arguments, null, 1)}</pre>

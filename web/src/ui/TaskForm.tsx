@@ -1,6 +1,6 @@
 // The full task form: new tasks (in a dialog) and inline edits. It sends
 // only what changed on an edit, and shows each API error beside its field.
-import { useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useState } from 'preact/hooks';
 import { browserZone, fromLocalInput, REMINDER_PRESETS, minutesLabel, toLocalInput } from '../lib/dates';
 import { DAY_NAMES, fromRRule, nextOccurrences, type Preset, type Recurrence, RuleError, toRRule } from '../lib/rrule';
 import type { Priority, Task, TaskFields } from '../lib/types';
@@ -65,9 +65,18 @@ export function TaskForm(props: {
   const [busy, setBusy] = useState(false);
   const [errs, setErrs] = useState<{ byField: Record<string, string>; general: string }>({ byField: {}, general: '' });
 
+  // A field's error goes once the person changes that field.
+  const clear = (...fields: string[]) =>
+    setErrs((e) => (fields.some((f) => e.byField[f]) ? { ...e, byField: Object.fromEntries(Object.entries(e.byField).filter(([k]) => !fields.includes(k))) } : e));
+  useEffect(() => clear('title'), [title]);
+  useEffect(() => clear('tags'), [tags]);
+  useEffect(() => clear('due_at', 'remind_before_minutes'), [due]);
+  useEffect(() => clear('remind_at', 'remind_before_minutes'), [reminder, remindAt]);
+
   const dueIso = fromLocalInput(due);
   const dueDay = dueIso ? new Date(dueIso).getDay() : new Date().getDay();
   const rrule = toRRule(rec, dueDay);
+  useEffect(() => clear('rrule', 'recur_from'), [rrule]);
 
   // The next occurrences, computed here before anything is saved.
   const preview = useMemo(() => {
@@ -310,7 +319,7 @@ export function TaskForm(props: {
           {errs.general}
         </p>
       )}
-      <div class="row" style="margin-top:.5rem">
+      <div class="row gap-top">
         <button class="primary" type="submit" disabled={busy}>
           {t ? 'Save' : 'Add task'}
         </button>

@@ -382,7 +382,7 @@ export function TaskView(props: {
                     {t.rrule && <span title={t.rrule}>↻ {describeRule(t.rrule)}</span>}
                     {(t.remind_before_minutes != null || t.remind_at) && (
                       <span>
-                        ⏰{' '}
+                        Reminder{' '}
                         {t.remind_before_minutes != null
                           ? minutesLabel(t.remind_before_minutes)
                           : formatDue(t.remind_at!, now)}
@@ -530,7 +530,7 @@ function ConflictDialog(props: { c: Conflict; onClose: () => void; keepMine: () 
           ))}
         </tbody>
       </table>
-      <div class="row" style="margin-top:.75rem">
+      <div class="row gap-top">
         <button class="primary" onClick={props.keepMine}>
           Keep my changes
         </button>
