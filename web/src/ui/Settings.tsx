@@ -1,7 +1,7 @@
 // Settings: where notifications go (webhook, e-mail), browser
 // notifications, and the account.
 import { useEffect, useState } from 'preact/hooks';
-import { describeError, type Session } from '../lib/api';
+import { ApiError, describeError, type Session } from '../lib/api';
 import type { NotificationSettings, User } from '../lib/types';
 import { FieldError, fieldErrors, useToast } from './common';
 
@@ -115,6 +115,7 @@ export function Settings(props: { session: Session; user: User; signOut: () => v
           </p>
         )}
       </section>
+      <ApiTokens session={session} />
       <section aria-labelledby="acct-h">
         <h2 id="acct-h">Account</h2>
         <p>
@@ -123,5 +124,142 @@ export function Settings(props: { session: Session; user: User; signOut: () => v
         <button onClick={props.signOut}>Sign out</button>
       </section>
     </div>
+  );
+}
+
+interface ApiToken {
+  id: string;
+  name: string;
+  scopes: string[];
+  created_at: string;
+  expires_at: string | null;
+  last_used_at: string | null;
+  token?: string;
+}
+
+/** Personal API tokens: for scripts and outside agents (MCP at /api/mcp). */
+function ApiTokens({ session }: { session: Session }) {
+  const [items, setItems] = useState<ApiToken[] | null>(null);
+  const [missing, setMissing] = useState(false);
+  const [name, setName] = useState('');
+  const [days, setDays] = useState('90');
+  const [made, setMade] = useState<ApiToken | null>(null);
+  const [errs, setErrs] = useState<{ byField: Record<string, string>; general: string }>({ byField: {}, general: '' });
+
+  const load = () =>
+    session
+      .json<{ items: ApiToken[] }>('GET', '/auth/tokens')
+      .then((r) => setItems(r.items))
+      .catch((e) => {
+        if (e instanceof ApiError && e.status === 404) setMissing(true);
+        else setErrs({ byField: {}, general: describeError(e) });
+      });
+  useEffect(() => {
+    load();
+  }, []);
+
+  const create = async (e: Event) => {
+    e.preventDefault();
+    setErrs({ byField: {}, general: '' });
+    if (!name.trim()) {
+      setErrs({ byField: { name: 'Name the token after where it will be used.' }, general: '' });
+      return;
+    }
+    try {
+      const body: Record<string, unknown> = { name: name.trim() };
+      if (days) body.expires_in_days = Number(days);
+      setMade(await session.json<ApiToken>('POST', '/auth/tokens', { body }));
+      setName('');
+      load();
+    } catch (err) {
+      setErrs(fieldErrors(err, ['name', 'scopes', 'expires_in_days']));
+    }
+  };
+
+  const revoke = async (t: ApiToken) => {
+    try {
+      await session.json('DELETE', `/auth/tokens/${t.id}`);
+      if (made?.id === t.id) setMade(null);
+      load();
+    } catch (err) {
+      setErrs({ byField: {}, general: describeError(err) });
+    }
+  };
+
+  return (
+    <section aria-labelledby="tok-h">
+      <h2 id="tok-h">Personal API tokens</h2>
+      {missing ? (
+        <p class="muted">This server does not offer personal API tokens yet.</p>
+      ) : (
+        <>
+          <p class="muted">For scripts and assistants that act for you (the API, or MCP at /api/mcp). A token is shown once.</p>
+          {made?.token && (
+            <p class="notice" role="status">
+              New token “{made.name}”: <code>{made.token}</code> — copy it now, it will not be shown again.
+            </p>
+          )}
+          {items && items.length > 0 && (
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Name</th>
+                  <th scope="col">Expires</th>
+                  <th scope="col">Last used</th>
+                  <th scope="col">
+                    <span class="sr-only">Actions</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {items.map((t) => (
+                  <tr key={t.id}>
+                    <td>{t.name}</td>
+                    <td>{t.expires_at ? new Date(t.expires_at).toLocaleDateString() : 'never'}</td>
+                    <td>{t.last_used_at ? new Date(t.last_used_at).toLocaleString() : 'never'}</td>
+                    <td>
+                      <button class="danger" onClick={() => revoke(t)} aria-label={`Revoke “${t.name}”`}>
+                        Revoke
+                      </button>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+          <form onSubmit={create} noValidate class="row gap-top">
+            <div class="fl spacer">
+              <label for="tok-name">Token name</label>
+              <input
+                id="tok-name"
+                type="text"
+                value={name}
+                maxLength={100}
+                onInput={(e) => setName(e.currentTarget.value)}
+                aria-invalid={!!errs.byField.name}
+                aria-describedby={errs.byField.name ? 'tok-name-err' : undefined}
+              />
+              <FieldError id="tok-name-err" text={errs.byField.name} />
+            </div>
+            <div class="fl">
+              <label for="tok-days">Expires</label>
+              <select id="tok-days" value={days} onChange={(e) => setDays(e.currentTarget.value)}>
+                <option value="30">in 30 days</option>
+                <option value="90">in 90 days</option>
+                <option value="365">in a year</option>
+                <option value="">never</option>
+              </select>
+              <FieldError id="tok-days-err" text={errs.byField.expires_in_days} />
+            </div>
+            <button type="submit">Create token</button>
+          </form>
+        </>
+      )}
+      {errs.general && (
+        <p class="error" role="alert">
+          {errs.general}
+        </p>
+      )}
+    </section>
   );
 }

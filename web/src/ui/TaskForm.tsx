@@ -142,7 +142,19 @@ export function TaskForm(props: {
     reminderOptions.push([reminder, minutesLabel(Number(reminder))]);
 
   return (
-    <form class="task" onSubmit={submit} noValidate aria-label={t ? 'Edit task' : 'New task'}>
+    <form
+      class="task"
+      onSubmit={submit}
+      noValidate
+      aria-label={t ? 'Edit task' : 'New task'}
+      onKeyDown={(e) => {
+        // An inline edit ends with Escape too (a dialog handles its own).
+        if (e.key === 'Escape' && t) {
+          e.preventDefault();
+          props.onCancel();
+        }
+      }}
+    >
       <label for={`${p}-title`}>Title</label>
       <input
         id={`${p}-title`}

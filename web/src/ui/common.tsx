@@ -71,6 +71,22 @@ export function Modal(props: { title: string; onClose: () => void; children: Com
   );
 }
 
+/** Words for the API's field names, where its messages start with one. */
+const FIELD_WORDS: Record<string, string> = {
+  title: 'The title',
+  description: 'The notes',
+  tags: 'Tags',
+  due_at: 'The due date',
+  remind_at: 'The reminder time',
+  remind_before_minutes: 'The reminder',
+  rrule: 'The rule',
+  time_zone: 'The time zone',
+  webhook_url: 'The webhook URL',
+  email: 'The e-mail address',
+  email_enabled: 'E-mail',
+  expires_in_days: 'The expiry',
+};
+
 /** Splits an API error between the fields it names and the rest. */
 export function fieldErrors(e: unknown, fields: string[]): { byField: Record<string, string>; general: string } {
   const byField: Record<string, string> = {};
@@ -78,7 +94,8 @@ export function fieldErrors(e: unknown, fields: string[]): { byField: Record<str
   if (e instanceof ApiError && e.field) {
     const f = e.field.replace(/[[.].*$/, '');
     if (fields.includes(f)) {
-      byField[f] = msg;
+      const words = FIELD_WORDS[f];
+      byField[f] = words && msg.toLowerCase().startsWith(f) ? words + msg.slice(f.length) : msg;
       return { byField, general: '' };
     }
   }
