@@ -186,6 +186,7 @@ export const tests = [
 
       await page.getByRole('button', { name: 'Clear filters' }).click();
       await waitFor(async () => (await titles(page)).length === 4, 'all four');
+      await snap(t, page, 'list');
       await page.keyboard.press('/');
       await page.keyboard.type('grocer');
       await waitFor(async () => new URL(page.url()).searchParams.get('q') === 'grocer', 'q in the URL');
@@ -211,6 +212,7 @@ export const tests = [
       assert((await titles(other)).join() === 'Charlie trip,Bravo groceries', 'the shared link shows the same');
       await other.close();
       await axe(t, page, 'list with filters');
+      await snap(t, page, 'filters');
 
       await page.getByRole('link', { name: 'Today' }).click();
       await expectList(page, 'Today');
@@ -243,6 +245,7 @@ export const tests = [
       const form = page.getByRole('form', { name: 'Edit task' });
       await form.waitFor();
       await axe(t, page, 'inline edit');
+      await snap(t, page, 'edit');
       await form.getByLabel('Title').fill('Call the plumber about the sink');
       await form.getByLabel('Priority').selectOption('high');
       await form.getByLabel('Tags').fill('home');
@@ -382,6 +385,7 @@ export const tests = [
       const err = chat.getByRole('alert');
       await waitFor(async () => (await err.count()) || ((await reply.count()) && !(await reply.last().textContent()).endsWith('…')), 'a reply or an error', 15000);
       t.shotPage = page;
+      await snap(t, page, 'chat');
       if (await err.count()) {
         const r = await api('POST', '/api/chat', { token: u.token, body: { message: 'hello' } });
         throw new NeedsAgent(`POST /api/chat answered ${r.status}; the app said: ${await err.textContent()}`);
@@ -546,6 +550,7 @@ export const tests = [
       await page.getByRole('button', { name: 'Save' }).click();
       await page.getByRole('status').getByText('Notification settings saved.').waitFor();
       const s = await api('GET', '/api/me/notification-settings', { token: u.token });
+      await snap(t, page, 'settings');
       assert(s.json.email === 'me@example.com' && s.json.email_enabled === true && s.json.webhook_url === null, JSON.stringify(s.json));
       t.shotPage = page;
     },
