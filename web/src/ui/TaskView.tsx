@@ -271,45 +271,15 @@ export function TaskView(props: {
           />
         </div>
         {!statusFixed && (
-          <div class="fl">
-            <label for="f-status">Status</label>
-            <select id="f-status" value={state.status} onChange={(e) => set({ status: e.currentTarget.value as ListState['status'] })}>
-              <option value="">Any</option>
-              <option value="pending">Open</option>
-              <option value="completed">Completed</option>
-            </select>
-          </div>
+          <Pick id="f-status" label="Status" value={state.status} set={(v) => set({ status: v as ListState['status'] })}
+            options={[['', 'Any'], ['pending', 'Open'], ['completed', 'Completed']]} />
         )}
-        <div class="fl">
-          <label for="f-priority">Priority</label>
-          <select id="f-priority" value={state.priority} onChange={(e) => set({ priority: e.currentTarget.value as ListState['priority'] })}>
-            <option value="">Any</option>
-            <option value="high">High</option>
-            <option value="medium">Medium</option>
-            <option value="low">Low</option>
-          </select>
-        </div>
-        <div class="fl">
-          <label for="f-tag">Tag</label>
-          <select id="f-tag" value={state.tags[0] ?? ''} onChange={(e) => set({ tags: e.currentTarget.value ? [e.currentTarget.value] : [] })}>
-            <option value="">Any</option>
-            {[...new Set([...state.tags, ...tags])].map((t) => (
-              <option value={t} key={t}>
-                {t}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div class="fl">
-          <label for="f-due">Due</label>
-          <select id="f-due" value={state.due} onChange={(e) => set({ due: e.currentTarget.value as ListState['due'] })}>
-            <option value="">Any time</option>
-            <option value="overdue">Overdue</option>
-            <option value="today">Today</option>
-            <option value="week">This week</option>
-            <option value="range">Between dates…</option>
-          </select>
-        </div>
+        <Pick id="f-priority" label="Priority" value={state.priority} set={(v) => set({ priority: v as ListState['priority'] })}
+          options={[['', 'Any'], ['high', 'High'], ['medium', 'Medium'], ['low', 'Low']]} />
+        <Pick id="f-tag" label="Tag" value={state.tags[0] ?? ''} set={(v) => set({ tags: v ? [v] : [] })}
+          options={[['', 'Any'], ...[...new Set([...state.tags, ...tags])].map((t): [string, string] => [t, t])]} />
+        <Pick id="f-due" label="Due" value={state.due} set={(v) => set({ due: v as ListState['due'] })}
+          options={[['', 'Any time'], ['overdue', 'Overdue'], ['today', 'Today'], ['week', 'This week'], ['range', 'Between dates…']]} />
         {state.due === 'range' && (
           <>
             <div class="fl">
@@ -322,16 +292,8 @@ export function TaskView(props: {
             </div>
           </>
         )}
-        <div class="fl">
-          <label for="f-sort">Sort</label>
-          <select id="f-sort" value={state.sort || defaultSort(state.view)} onChange={(e) => set({ sort: e.currentTarget.value as ListState['sort'] })}>
-            {SORTS.map((s) => (
-              <option value={s} key={s}>
-                {SORT_LABELS[s]}
-              </option>
-            ))}
-          </select>
-        </div>
+        <Pick id="f-sort" label="Sort" value={state.sort || defaultSort(state.view)} set={(v) => set({ sort: v as ListState['sort'] })}
+          options={SORTS.map((x): [string, string] => [x, SORT_LABELS[x]])} />
         {hasFilters(state) && (
           <button type="button" onClick={() => props.setState({ ...state, q: '', status: '', priority: '', tags: [], due: '', from: '', to: '', sort: '' })}>
             Clear filters
@@ -475,6 +437,22 @@ export function TaskView(props: {
         />
       )}
     </>
+  );
+}
+
+/** A labelled filter select. */
+function Pick(props: { id: string; label: string; value: string; set: (v: string) => void; options: [string, string][] }) {
+  return (
+    <div class="fl">
+      <label for={props.id}>{props.label}</label>
+      <select id={props.id} value={props.value} onChange={(e) => props.set(e.currentTarget.value)}>
+        {props.options.map(([v, l]) => (
+          <option value={v} key={v}>
+            {l}
+          </option>
+        ))}
+      </select>
+    </div>
   );
 }
 
