@@ -635,6 +635,10 @@ export const tests = [
       }
       const head = await fetch(GATEWAY + asset, { method: 'HEAD' });
       assert(head.status === 200 && Number(head.headers.get('content-length')) === Buffer.byteLength(await a.text()), 'HEAD gives the length');
+      for (const probe of ['/healthz', '/readyz']) {
+        const r = await fetch(GATEWAY + probe);
+        assert(!r.headers.get('content-type').startsWith('text/html'), `${probe} keeps its own handler`);
+      }
       const apiStill = await fetch(GATEWAY + '/api/nope');
       assert(apiStill.status === 404 && apiStill.headers.get('content-type').startsWith('application/json'), '/api stays the API');
     },

@@ -166,7 +166,8 @@ static char *inside(const struct gw_static *st, const char *rel)
 bool gw_static_answer(const struct gw_static *st, const struct svc_req *req,
 		      struct svc_resp *resp)
 {
-	if (!st->root)
+	/* A path a route claims (/readyz, /metrics) is the route's. */
+	if (!st->root || req->route)
 		return false;
 	char rel[PATH_MAX];
 	switch (gw_static_route(req->method, req->path, req->path_len, rel, sizeof rel)) {

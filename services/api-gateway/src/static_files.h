@@ -2,7 +2,8 @@
  * path means is decided by a pure function (gw_static_route), the file
  * reading and the answer by gw_static_answer.
  *
- * - GET and HEAD of paths outside /api only; anything else passes on.
+ * - GET and HEAD of paths outside /api that no route claims (the probes
+ *   keep theirs); anything else passes on.
  * - A path whose last segment has an extension names a file under the
  *   root: served with its content type, or a JSON 404 when missing, a
  *   directory, or not a regular file (no directory listing).
@@ -63,8 +64,9 @@ void gw_static_init(struct gw_static *st, struct svc_config *cfg);
 int gw_static_set_root(struct gw_static *st, const char *root);
 void gw_static_cleanup(struct gw_static *st);
 
-/* Answers req from the root when it is ours (filling resp and returning
- * true); false leaves resp untouched. Blocks on file I/O: call it from a
+/* Answers req from the root when it is ours: no route matched it (the
+ * filter sees req->route) and gw_static_route takes it. Fills resp and
+ * returns true; false leaves resp untouched. Blocks on file I/O: call it from a
  * worker thread. */
 bool gw_static_answer(const struct gw_static *st, const struct svc_req *req,
 		      struct svc_resp *resp);

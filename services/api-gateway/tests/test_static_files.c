@@ -264,6 +264,10 @@ static void refuses_what_is_not_a_file_inside(void **state)
 	assert_false(a.handled);
 	a = ask(&fx->st, "POST", "/index.html", NULL);
 	assert_false(a.handled);
+	/* Nor is a path a route claims (the probes). */
+	struct svc_req probe = {.method = "GET", .path = "/readyz", .path_len = 7,
+				.route = "/readyz"};
+	assert_false(gw_static_answer(&fx->st, &probe, &a.resp));
 }
 
 static void off_without_a_root(void **state)
