@@ -145,7 +145,8 @@ export function Chat(props: { session: Session; close: () => void; onTasksChange
       }
       if (a.tasks_changed) props.onTasksChanged();
     } catch (err) {
-      setMsgs((m) => m.filter((x) => x.id !== reply.id));
+      // Not sent: the words go back to the input, not into the log.
+      setMsgs((m) => m.filter((x) => x.id !== reply.id && x.id !== mine.id));
       setText(message);
       setError(unavailable(err));
     } finally {
