@@ -303,7 +303,16 @@ service_env() { # service_env INDEX -> prints KEY=VALUE lines for env
     echo "RATE_LIMIT_AUTH_PER_MIN=1000000"
     echo "RATE_LIMIT_USER_PER_MIN=1000000"
   fi
+  if [ "$i" -eq 0 ]; then gateway_env; fi
   if [ "${SERVICES[$i]}" = notifier ]; then notifier_env; fi
+}
+
+# The web app's build, when there is one (make web); ACCESS_TOKEN_TTL_S
+# when set (the browser suite restarts the gateway with a short one).
+gateway_env() {
+  local web=${WEB_ROOT:-$ROOT/web/dist}
+  [ ! -f "$web/index.html" ] || echo "WEB_ROOT=$web"
+  [ -z "${ACCESS_TOKEN_TTL_S:-}" ] || echo "ACCESS_TOKEN_TTL_S=$ACCESS_TOKEN_TTL_S"
 }
 
 # Webhooks may reach loopback only in test stacks (their receivers listen
@@ -402,7 +411,7 @@ cmd_up() {
   for i in "${!SERVICES[@]}"; do
     wait_for "${SERVICES[$i]}" 120 http_ok "http://127.0.0.1:$(app_port "$i")/readyz"
   done
-  log "up: API at http://127.0.0.1:$GATEWAY_PORT (logs: $LOGS)"
+  log "up: web app and API at http://127.0.0.1:$GATEWAY_PORT/ (logs: $LOGS)"
 }
 
 all_up() {
