@@ -1,7 +1,8 @@
 # The two commands: `make up` (install what is missing, build, run the whole
-# suite on 127.0.0.1) and `make test` (unit tests plain and under ASan/UBSan,
-# then system tests against a real stack of its own, with a short fuzzing
-# run of every parser in between).
+# suite on 127.0.0.1, the web app at /) and `make test` (unit tests plain and
+# under ASan/UBSan, a short fuzzing run of every parser, the web app's unit
+# tests, then system tests and the browser suite against a real stack of
+# its own).
 SHELL := /bin/bash
 BUILD ?= build
 ASAN_BUILD ?= build-asan
@@ -11,25 +12,35 @@ FUZZ_TARGETS ?=
 JOBS ?= 2
 WERROR ?= OFF
 
-.PHONY: all deps tools build up down status logs test unit unit-asan fuzz-build fuzz fuzz-smoke \
-	system bench clean
+.PHONY: all deps tools build web web-unit up down status logs test unit unit-asan fuzz-build fuzz \
+	fuzz-smoke system bench clean
 
 all: build
 
 deps:
 	@scripts/install-deps.sh
 
-# daprd (built once from the Go module proxy) and the Kafka jars (Maven
+# daprd and Sentry (built once from the Go module proxy) and the Kafka jars (Maven
 # Central), both cached outside the repo.
 tools: deps
 	@scripts/build-daprd.sh >/dev/null
+	@scripts/build-sentry.sh >/dev/null
 	@scripts/fetch-kafka.sh >/dev/null
 
 build: deps
 	@cmake -S . -B $(BUILD) -G Ninja -DTODO_WERROR=$(WERROR) >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 
-up: build tools
+# The web app (web/dist), served by api-gateway at / (WEB_ROOT).
+web:
+	@scripts/build-web.sh
+
+# Its unit tests (Vitest).
+web-unit:
+	@scripts/build-web.sh --deps
+	@cd web && npx --no-install vitest run
+
+up: build tools web
 	@STACK_PROFILE=dev scripts/stack.sh up
 
 down:
@@ -68,7 +79,8 @@ fuzz: fuzz-build
 fuzz-smoke: fuzz-build
 	@FUZZ_JOBS=$(JOBS) scripts/fuzz.sh $(FUZZ_BUILD) 5 scratch
 
-system: build tools
+# pytest, then the web app's browser suite (web/e2e) on the same stack.
+system: build tools web
 	@scripts/system-tests.sh
 
 # Reminder lateness on a stack of its own, beside a reference measured in
@@ -80,7 +92,8 @@ test:
 	@$(MAKE) --no-print-directory WERROR=ON unit
 	@$(MAKE) --no-print-directory WERROR=ON unit-asan
 	@$(MAKE) --no-print-directory WERROR=ON fuzz-smoke
+	@$(MAKE) --no-print-directory web-unit
 	@$(MAKE) --no-print-directory WERROR=ON system
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) web/dist web/build

@@ -12,6 +12,7 @@ PKGS=(
   postgresql redis-server
   default-jre-headless maven
   python3 python3-pytest python3-jsonschema python3-yaml python3-aiosmtpd
+  python3-h2 openssl # the sidecars' gRPC API in the zero-trust tests; the stack's trust bundle
   iproute2 procps wrk
 )
 

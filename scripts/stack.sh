@@ -5,12 +5,24 @@
 #
 #   scripts/stack.sh up|down|status|logs|env
 #   scripts/stack.sh stop|start NAME   one process of a running stack
-#                                      (postgres, redis, kafka, a service,
-#                                      or <service>-daprd): outage drills;
-#                                      <service>-2 is a second replica with
-#                                      its own sidecar (same app id)
+#                                      (postgres, redis, kafka, sentry, a
+#                                      service, or <service>-daprd): outage
+#                                      drills; <service>-2 is a second
+#                                      replica with its own sidecar (same
+#                                      app id). A stopped process stays
+#                                      stopped until started again
+#   scripts/stack.sh restarts NAME     how often the supervisor restarted it
 #   scripts/stack.sh service-env NAME  the environment a service runs with
 #                                      (KEY=VALUE lines), to run another copy
+#
+# Every process runs under scripts/supervise.sh, which restarts it with
+# backoff when it dies (as systemd or Kubernetes would) and logs each
+# restart in its log and in logs/supervisor.log.
+#
+# Zero trust behind the services: each sidecar gets its mTLS identity from
+# Dapr Sentry (run here, with a trust bundle generated locally), and the
+# per-app Configurations in dapr-components/config/ deny invocation, APIs,
+# secrets and topics the app does not need (dapr-components/README.md).
 #
 # STACK_PROFILE=dev (make up) or test (make test) picks the ports and the
 # data folder (.run/<profile>), so a test stack never touches a running dev
@@ -40,6 +52,19 @@ REDIS_PORT=$((6380 + OFF))
 KAFKA_PORT=$((9092 + OFF))
 KAFKA_CONTROLLER_PORT=$((9093 + OFF))
 GATEWAY_PORT=$((8080 + OFF))
+SENTRY_PORT=$((5440 + OFF))
+SENTRY_HEALTH_PORT=$((5441 + OFF))
+SENTRY_METRICS_PORT=$((5442 + OFF))
+
+# Each sidecar requires its own DAPR_API_TOKEN on every API call (health
+# excepted), and its app sends it: every sidecar call of the apps goes
+# through common's one Dapr client. SIDECAR_API_TOKENS=0 turns them off
+# (for comparing only).
+SIDECAR_API_TOKENS=${SIDECAR_API_TOKENS:-1}
+# Sidecars talk over mTLS with identities from Sentry (MTLS=0: plain, for
+# comparing; access control then denies every invocation, having no
+# caller identity to go by).
+MTLS=${MTLS:-1}
 
 SERVICES=(api-gateway task-service ai-agent reminder-service recurrence-service notifier)
 TOPICS=(task-created task-updated task-completed task-deleted reminder-due recurring-task-generated)
@@ -60,14 +85,20 @@ dapr_public()  { echo $((3501 + OFF + $1 * 10 + $(rep_shift 60))); }
 
 log() { echo "stack[$PROFILE]: $*" >&2; }
 
-alive() { [ -f "$PIDS/$1.pid" ] && kill -0 "$(cat "$PIDS/$1.pid")" 2>/dev/null; }
+# A process is alive while its supervisor is (it may be between restarts).
+alive() { [ -f "$PIDS/$1.sup" ] && kill -0 "$(cat "$PIDS/$1.sup")" 2>/dev/null; }
 
-# start NAME CMD...: runs CMD in its own session, output to logs/NAME.log.
+# start NAME CMD...: runs CMD supervised in its own session, output to
+# logs/NAME.log; pids/NAME.pid is the process itself, pids/NAME.sup its
+# supervisor.
 start() {
   local name=$1; shift
   if alive "$name"; then return 0; fi
-  setsid "$@" >>"$LOGS/$name.log" 2>&1 < /dev/null &
-  echo $! > "$PIDS/$name.pid"
+  rm -f "$RUN/restarts/$name"
+  setsid "$ROOT/scripts/supervise.sh" "$name" "$RUN" "$@" >>"$LOGS/$name.log" 2>&1 < /dev/null &
+  echo $! > "$PIDS/$name.sup"
+  local i
+  for ((i = 0; i < 40; i++)); do [ -s "$PIDS/$name.pid" ] && break; sleep 0.05; done
 }
 
 wait_for() { # wait_for WHAT SECONDS CMD...
@@ -100,6 +131,12 @@ secrets() {
     [ -s "$RUN/secrets/app-api-token-$s" ] ||
       head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$RUN/secrets/app-api-token-$s"
   done
+  # What each app sends its own sidecar (daprd's DAPR_API_TOKEN).
+  for s in "${SERVICES[@]}"; do
+    [ -s "$RUN/secrets/dapr-api-token-$s" ] ||
+      head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$RUN/secrets/dapr-api-token-$s"
+  done
+  sentry_bundle
   if [ ! -s "$RUN/secrets/dapr-secrets.json" ]; then
     local key; key=$(head -c 48 /dev/urandom | od -An -tx1 | tr -d ' \n')
     # Test stacks also hold a made-up model API key: the system tests'
@@ -114,6 +151,67 @@ secrets() {
         > "$RUN/secrets/dapr-secrets.json"
     fi
   fi
+}
+
+# The trust bundle Sentry signs with, as Kubernetes would give it (the
+# dapr-trust-bundle secret): a root CA (the trust anchors every sidecar
+# gets) and an issuer CA signed by it, whose subject is Sentry's SPIFFE id.
+# Also the key that signs each app's identity token for Sentry's jwks
+# validator, and its JWKS. All EC P-256 / Ed25519, made once per stack.
+SENTRY_DIR_REL=secrets/sentry
+TRUST_DOMAIN=public
+SENTRY_ID=spiffe://localhost/ns/default/dapr-sentry
+sentry_bundle() {
+  local d="$RUN/$SENTRY_DIR_REL"
+  [ -s "$d/jwks.json" ] && return 0
+  mkdir -p "$d"; chmod 700 "$d"
+  local ec=(-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes)
+  openssl req -x509 "${ec[@]}" -keyout "$d/ca.key" -out "$d/ca.crt" -days 3650 \
+    -subj "/O=todo-stack $PROFILE root" -addext "basicConstraints=critical,CA:TRUE" \
+    -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+  openssl req -new "${ec[@]}" -keyout "$d/issuer.key" -out "$d/issuer.csr" \
+    -subj "/O=${SENTRY_ID//\//\\/}" 2>/dev/null
+  openssl x509 -req -in "$d/issuer.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial \
+    -out "$d/issuer.crt" -days 365 -extfile <(printf '%s\n' \
+    "basicConstraints=critical,CA:TRUE,pathlen:0" "keyUsage=critical,keyCertSign,cRLSign") \
+    2>/dev/null
+  rm -f "$d/issuer.csr" "$d/ca.srl"
+  openssl genpkey -algorithm ed25519 -out "$d/token-signer.key" 2>/dev/null
+  local x; x=$(openssl pkey -in "$d/token-signer.key" -pubout -outform DER | tail -c 32 | b64url)
+  printf '{"keys":[{"kty":"OKP","crv":"Ed25519","use":"sig","alg":"EdDSA","kid":"todo-stack","x":"%s"}]}\n' \
+    "$x" > "$d/jwks.json.tmp"
+  mv "$d/jwks.json.tmp" "$d/jwks.json"
+}
+
+b64url() { base64 -w0 | tr '+/' '-_' | tr -d '='; }
+
+# sentry_token APP: writes the app's identity token for Sentry (a JWT,
+# EdDSA, 30 days) and prints its path. Minted at each start of the sidecar.
+sentry_token() {
+  # Not beside the bundle: Sentry reloads when a file there changes.
+  local app=$1 d="$RUN/$SENTRY_DIR_REL" now; now=$(date +%s)
+  local head body sig out="$RUN/secrets/sentry-token-$app"
+  head=$(printf '{"alg":"EdDSA","typ":"JWT","kid":"todo-stack"}' | b64url)
+  body=$(printf '{"iss":"todo-stack","sub":"spiffe://%s/ns/default/%s","aud":"%s","iat":%d,"nbf":%d,"exp":%d}' \
+    "$TRUST_DOMAIN" "$app" "$SENTRY_ID" "$now" "$((now - 60))" "$((now + 30 * 86400))" | b64url)
+  printf '%s.%s' "$head" "$body" > "$out.in"
+  sig=$(openssl pkeyutl -sign -inkey "$d/token-signer.key" -rawin -in "$out.in" | b64url)
+  printf '%s.%s.%s' "$head" "$body" "$sig" > "$out.tmp"
+  rm -f "$out.in"
+  mv "$out.tmp" "$out"
+  echo "$out"
+}
+
+start_sentry() {
+  local sentry; sentry=$("$ROOT/scripts/build-sentry.sh")
+  start sentry env TODO_SENTRY_JWKS="$RUN/$SENTRY_DIR_REL/jwks.json" \
+    "$sentry" --mode standalone --config "$ROOT/dapr-components/config/sentry.yaml" \
+    --issuer-credentials "$RUN/$SENTRY_DIR_REL" --trust-domain localhost \
+    --listen-address 127.0.0.1 --port "$SENTRY_PORT" \
+    --healthz-listen-address 127.0.0.1 --healthz-port "$SENTRY_HEALTH_PORT" \
+    --metrics-listen-address 127.0.0.1 --metrics-port "$SENTRY_METRICS_PORT" \
+    --log-as-json
+  wait_for sentry 60 http_ok "http://127.0.0.1:$SENTRY_HEALTH_PORT/healthz"
 }
 
 database_url() {
@@ -202,6 +300,8 @@ service_env() { # service_env INDEX -> prints KEY=VALUE lines for env
   echo "PORT=$(app_port "$i")"
   echo "DAPR_HTTP_ENDPOINT=http://127.0.0.1:$(dapr_http "$i")"
   echo "APP_API_TOKEN=$(cat "$RUN/secrets/app-api-token-${SERVICES[$i]}")"
+  [ "$SIDECAR_API_TOKENS" != 1 ] ||
+    echo "DAPR_API_TOKEN=$(cat "$RUN/secrets/dapr-api-token-${SERVICES[$i]}")"
   echo "DATABASE_URL=$(database_url)"
   echo "REDIS_HOST=127.0.0.1"
   echo "REDIS_PORT=$REDIS_PORT"
@@ -213,12 +313,21 @@ service_env() { # service_env INDEX -> prints KEY=VALUE lines for env
     echo "RATE_LIMIT_AUTH_PER_MIN=1000000"
     echo "RATE_LIMIT_USER_PER_MIN=1000000"
   fi
+  if [ "$i" -eq 0 ]; then gateway_env; fi
   if [ "${SERVICES[$i]}" = notifier ]; then notifier_env; fi
   # A second replica may run with settings of its own (the system tests
   # put a scripted model behind ai-agent-2 this way).
   if [ "$REP" -ne 1 ] && [ -f "$RUN/env/${SERVICES[$i]}-$REP.env" ]; then
     cat "$RUN/env/${SERVICES[$i]}-$REP.env"
   fi
+}
+
+# The web app's build, when there is one (make web); ACCESS_TOKEN_TTL_S
+# when set (the browser suite restarts the gateway with a short one).
+gateway_env() {
+  local web=${WEB_ROOT:-$ROOT/web/dist}
+  [ ! -f "$web/index.html" ] || echo "WEB_ROOT=$web"
+  [ -z "${ACCESS_TOKEN_TTL_S:-}" ] || echo "ACCESS_TOKEN_TTL_S=$ACCESS_TOKEN_TTL_S"
 }
 
 # Webhooks may reach loopback only in test stacks (their receivers listen
@@ -256,11 +365,32 @@ start_service() {
   local envs=()
   while IFS= read -r line; do envs+=("$line"); done < <(service_env "$i")
   start "$proc" env "${envs[@]}" "$BIN/$name"
+  "$ROOT/scripts/build-daprd.sh" >/dev/null
+  # The supervisor runs exec-sidecar at each (re)start: a fresh identity
+  # token, then daprd.
+  (cd "$RUN" && start "$proc-daprd" "$ROOT/scripts/stack.sh" exec-sidecar "$proc")
+}
+
+# exec-sidecar NAME (NAME: a service or <service>-2): becomes the sidecar.
+cmd_exec_sidecar() {
+  local proc=${1:?exec-sidecar what} name i
+  name=$proc
+  case "$proc" in *-2) REP=2; name=${proc%-2} ;; esac
+  for i in "${!SERVICES[@]}"; do [ "${SERVICES[$i]}" = "$name" ] && break; done
+  [ "${SERVICES[$i]}" = "$name" ] || { log "no such service: $name"; exit 2; }
   local daprd; daprd=$("$ROOT/scripts/build-daprd.sh")
-  (cd "$RUN" && start "$proc-daprd" env DAPR_HOST_IP=127.0.0.1 \
-      TODO_KAFKA_BROKERS="127.0.0.1:$KAFKA_PORT" TODO_REDIS_ADDR="127.0.0.1:$REDIS_PORT" \
-      TODO_SECRETS_FILE="$RUN/secrets/dapr-secrets.json" \
-      APP_API_TOKEN="$(cat "$RUN/secrets/app-api-token-$name")" \
+  local envs=(DAPR_HOST_IP=127.0.0.1 TODO_KAFKA_BROKERS="127.0.0.1:$KAFKA_PORT"
+              TODO_REDIS_ADDR="127.0.0.1:$REDIS_PORT" TODO_SECRETS_FILE="$RUN/secrets/dapr-secrets.json"
+              APP_API_TOKEN="$(cat "$RUN/secrets/app-api-token-$name")")
+  local flags=()
+  [ "$SIDECAR_API_TOKENS" != 1 ] ||
+    envs+=(DAPR_API_TOKEN="$(cat "$RUN/secrets/dapr-api-token-$name")")
+  if [ "$MTLS" = 1 ]; then
+    envs+=(DAPR_TRUST_ANCHORS="$(cat "$RUN/$SENTRY_DIR_REL/ca.crt")"
+           DAPR_SENTRY_TOKEN_FILE="$(sentry_token "$name")")
+    flags+=(--enable-mtls --sentry-address "127.0.0.1:$SENTRY_PORT")
+  fi
+  exec env -u DAPR_API_TOKEN -u DAPR_TRUST_ANCHORS -u DAPR_SENTRY_TOKEN_FILE "${envs[@]}" \
       "$daprd" --mode standalone --app-id "$name" --app-port "$(app_port "$i")" \
       --app-protocol http --app-channel-address 127.0.0.1 \
       --dapr-listen-addresses 127.0.0.1 \
@@ -269,10 +399,11 @@ start_service() {
       --dapr-internal-grpc-listen-address 127.0.0.1 \
       --dapr-public-port "$(dapr_public "$i")" --dapr-public-listen-address 127.0.0.1 \
       --metrics-port "$(dapr_metrics "$i")" --metrics-listen-address 127.0.0.1 \
-      --enable-profiling=false \
+      --enable-profiling=false "${flags[@]}" \
       --resources-path "$ROOT/dapr-components" \
       --config "$ROOT/dapr-components/config/config.yaml" \
-      --log-as-json --log-level "${DAPR_LOG_LEVEL:-info}")
+      --config "$ROOT/dapr-components/config/$name.yaml" \
+      --log-as-json --log-level "${DAPR_LOG_LEVEL:-info}"
 }
 
 cmd_up() {
@@ -282,10 +413,11 @@ cmd_up() {
     [ -x "$BIN/$s" ] || { log "missing $BIN/$s: build first (make build)"; exit 1; }
   done
   secrets
-  log "starting postgres :$PG_PORT, redis :$REDIS_PORT, kafka :$KAFKA_PORT"
+  log "starting postgres :$PG_PORT, redis :$REDIS_PORT, kafka :$KAFKA_PORT, sentry :$SENTRY_PORT"
   start_postgres
   start_redis
   start_kafka
+  [ "$MTLS" != 1 ] || start_sentry
   # The first sidecar creates the name-resolution database; the others
   # start once it is there, so they do not race to migrate it.
   start_service 0
@@ -294,30 +426,36 @@ cmd_up() {
   for i in "${!SERVICES[@]}"; do
     wait_for "${SERVICES[$i]}" 120 http_ok "http://127.0.0.1:$(app_port "$i")/readyz"
   done
-  log "up: API at http://127.0.0.1:$GATEWAY_PORT (logs: $LOGS)"
+  log "up: web app and API at http://127.0.0.1:$GATEWAY_PORT/ (logs: $LOGS)"
 }
 
 all_up() {
   local p
   for p in postgres redis kafka "${SERVICES[@]}"; do alive "$p" || return 1; done
   for s in "${SERVICES[@]}"; do alive "$s-daprd" || return 1; done
+  [ "$MTLS" != 1 ] || alive sentry || return 1
   http_ok "http://127.0.0.1:$GATEWAY_PORT/readyz"
 }
 
+# Stops one supervised process for good: SIGTERM to its whole session (the
+# supervisor, which then restarts nothing, the process and its children,
+# as before supervision: postgres's backends end with it).
 stop_one() {
-  local name=$1 f="$PIDS/$1.pid"
+  local name=$1 f="$PIDS/$1.sup"
+  # A stack started before supervision has only NAME.pid, a session leader.
+  [ -f "$f" ] || f="$PIDS/$1.pid"
   [ -f "$f" ] || return 0
   local pid; pid=$(cat "$f")
   if kill -0 "$pid" 2>/dev/null; then
     kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
     local i
-    for ((i = 0; i < 80; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+    for ((i = 0; i < 100; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
     if kill -0 "$pid" 2>/dev/null; then
-      log "$name did not stop in 20s; killing it"
-      kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+      log "$name did not stop in 25s; killing it"
+      kill -KILL -- "-$pid" 2>/dev/null || true
     fi
   fi
-  rm -f "$f"
+  rm -f "$f" "$PIDS/$name.pid"
 }
 
 cmd_down() {
@@ -326,28 +464,45 @@ cmd_down() {
   # Sidecars first (no new deliveries), then apps, then infrastructure.
   for s in "${SERVICES[@]}"; do stop_one "$s-2-daprd"; stop_one "$s-daprd"; done
   for s in "${SERVICES[@]}"; do stop_one "$s-2"; stop_one "$s"; done
+  stop_one sentry
   stop_one kafka
   stop_one redis
   stop_one postgres
   log "down"
 }
 
+# pid, restarts and whether it runs (or waits to be restarted).
+proc_state() {
+  local name=$1 pid=- n
+  n=$(cat "$RUN/restarts/$name" 2>/dev/null || echo 0)
+  if ! alive "$name"; then printf '%-28s %-8s %-9s %s\n' "$name" - "$n" stopped; return 1; fi
+  pid=$(cat "$PIDS/$name.pid" 2>/dev/null || echo -)
+  if [ "$pid" = - ] || ! kill -0 "$pid" 2>/dev/null; then
+    printf '%-28s %-8s %-9s %s\n' "$name" - "$n" "restarting"; return 1
+  fi
+  printf '%-28s %-8s %-9s %s' "$name" "$pid" "$n" "running"
+}
+
 cmd_status() {
-  printf '%-28s %-8s %s\n' PROCESS PID STATE
+  printf '%-28s %-8s %-9s %s\n' PROCESS PID RESTARTS STATE
   local p
-  for p in postgres redis kafka; do
-    printf '%-28s %-8s %s\n' "$p" "$(cat "$PIDS/$p.pid" 2>/dev/null || echo -)" \
-      "$(alive "$p" && echo running || echo stopped)"
+  for p in postgres redis kafka sentry; do
+    if proc_state "$p"; then echo; fi
   done
   for i in "${!SERVICES[@]}"; do
-    local s=${SERVICES[$i]} health=stopped
-    if alive "$s"; then
-      health=$(curl -s --max-time 3 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$(app_port "$i")/readyz" || true)
-      health="running, :$(app_port "$i") readyz $health"
-    fi
-    printf '%-28s %-8s %s\n' "$s" "$(cat "$PIDS/$s.pid" 2>/dev/null || echo -)" "$health"
-    printf '%-28s %-8s %s\n' "$s-daprd" "$(cat "$PIDS/$s-daprd.pid" 2>/dev/null || echo -)" \
-      "$(alive "$s-daprd" && echo "running, http :$(dapr_http "$i")" || echo stopped)"
+    local s=${SERVICES[$i]} r
+    for r in 1 2; do
+      local proc=$s; [ "$r" -eq 1 ] || proc="$s-2"
+      REP=$r
+      if [ "$r" -eq 1 ] || alive "$proc"; then
+        if proc_state "$proc"; then
+          echo ", :$(app_port "$i") readyz $(curl -s --max-time 3 -o /dev/null -w '%{http_code}' \
+            "http://127.0.0.1:$(app_port "$i")/readyz" || true)"
+        fi
+        if proc_state "$proc-daprd"; then echo ", http :$(dapr_http "$i")"; fi
+      fi
+    done
+    REP=1
   done
 }
 
@@ -364,6 +519,9 @@ cmd_env() {
   echo "KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT"
   echo "PG_PORT=$PG_PORT"
   echo "REDIS_PORT=$REDIS_PORT"
+  echo "SENTRY_ADDRESS=127.0.0.1:$SENTRY_PORT"
+  echo "SIDECAR_API_TOKENS=$SIDECAR_API_TOKENS"
+  echo "MTLS=$MTLS"
   for i in "${!SERVICES[@]}"; do
     local v; v=$(echo "${SERVICES[$i]}" | tr 'a-z-' 'A-Z_')
     echo "${v}_URL=http://127.0.0.1:$(app_port "$i")"
@@ -382,6 +540,7 @@ cmd_start_one() {
     postgres) start_postgres ;;
     redis) start_redis ;;
     kafka) start_kafka ;;
+    sentry) start_sentry ;;
     *)
       local i
       case "$name" in *-2|*-2-daprd) REP=2; name=${name%-daprd}; name=${name%-2} ;; esac
@@ -399,11 +558,13 @@ cmd_start_one() {
 case "${1:-}" in
   stop) stop_one "${2:?stop what}" ;;
   start) cmd_start_one "${2:-}" ;;
+  restarts) cat "$RUN/restarts/${2:?restarts of what}" 2>/dev/null || echo 0 ;;
+  exec-sidecar) cmd_exec_sidecar "${2:-}" ;;
   up) cmd_up ;;
   down) cmd_down ;;
   status) cmd_status ;;
   logs) cmd_logs ;;
   env) cmd_env ;;
   service-env) cmd_service_env "${2:-}" ;;
-  *) echo "usage: $0 up|down|status|logs|env|stop NAME|start NAME|service-env NAME" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|status|logs|env|stop NAME|start NAME|restarts NAME|service-env NAME" >&2; exit 2 ;;
 esac

@@ -170,9 +170,10 @@ enum svc_result svc_dapr_answer(long status, const char *body, size_t len, const
 	if (svc_err_parse(body, len, &theirs))
 		return svc_err_set(err, code, theirs.field[0] ? theirs.field : NULL, "%s",
 				   theirs.message);
-	if (status >= 500)
-		return svc_err_set(err, SVC_EUPSTREAM, NULL, "%s: unavailable (%ld)", what, status);
-	return svc_err_set(err, code, NULL, "%s: %ld", what, status);
+	/* Every service answers errors in our shape: anything else is the
+	 * sidecar's own (the peer down, a token or a policy refused). */
+	return svc_err_set(err, SVC_EUPSTREAM, NULL, "%s: the sidecar answered %ld: %.120s", what,
+			   status, body ? body : "");
 }
 
 /* ---- building blocks ----------------------------------------------------- */

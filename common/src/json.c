@@ -1,6 +1,7 @@
 #include "svc/json.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -83,29 +84,102 @@ static int check_tree(const cJSON *v, int depth, const char **dup)
 	return 0;
 }
 
-/* cJSON follows nesting recursively up to its own limit of 1000; refuse
- * deep input before handing it over so the stack stays small. */
-static bool nesting_ok(const char *buf, size_t len)
+/* What scan_text finds wrong before cJSON reads the text. */
+enum scan_fault { SCAN_OK, SCAN_DEEP, SCAN_CONTROL, SCAN_NUL };
+
+struct scan {
+	enum scan_fault fault;
+	size_t at;      /* byte offset of the fault */
+	char field[64]; /* the innermost member name around it, raw; "" at top */
+};
+
+/* A fault in the string that opens at str_start names that string when it
+ * is itself a member name, else the member it is the value of (outer). */
+static void name_fault(const char *buf, size_t len, size_t str_start, const char *outer,
+		       struct scan *sc)
 {
+	size_t end = str_start + 1;
+	while (end < len && buf[end] != '"')
+		end += buf[end] == '\\' ? 2 : 1;
+	size_t j = end + 1;
+	while (j < len && (buf[j] == ' ' || buf[j] == '\t' || buf[j] == '\r' || buf[j] == '\n'))
+		j++;
+	if (end < len && j < len && buf[j] == ':') {
+		size_t n = end - str_start - 1;
+		if (n >= sizeof sc->field)
+			n = sizeof sc->field - 1;
+		memcpy(sc->field, buf + str_start + 1, n);
+		sc->field[n] = '\0';
+	} else {
+		snprintf(sc->field, sizeof sc->field, "%s", outer);
+	}
+}
+
+/* One pass over the raw text, before cJSON sees it:
+ * - nesting deeper than SVC_JSON_MAX_DEPTH (cJSON recurses up to its own
+ *   limit of 1000; refuse deep input first so the stack stays small);
+ * - a raw control character (U+0000..U+001F) inside a string, which JSON
+ *   forbids and cJSON lets through;
+ * - the escape \u0000, which cJSON decodes into a C string that then ends
+ *   there: "a\u0000b" would silently become "a".
+ * It follows member names (a string followed by ':') so a fault can name
+ * the field it is in. */
+static void scan_text(const char *buf, size_t len, struct scan *sc)
+{
+	/* The member name open at each depth (raw text, possibly cut). */
+	char keys[SVC_JSON_MAX_DEPTH + 1][sizeof sc->field];
 	int depth = 0;
+	size_t str_start = 0;
 	bool in_str = false;
+	memset(sc, 0, sizeof *sc);
+	keys[0][0] = '\0';
 	for (size_t i = 0; i < len; i++) {
-		char c = buf[i];
+		unsigned char c = (unsigned char)buf[i];
 		if (in_str) {
-			if (c == '\\')
+			if (c < 0x20) {
+				sc->fault = SCAN_CONTROL;
+			} else if (c == '\\') {
+				if (i + 5 < len && buf[i + 1] == 'u' && memcmp(buf + i + 2, "0000", 4) == 0)
+					sc->fault = SCAN_NUL;
 				i++;
-			else if (c == '"')
+			} else if (c == '"') {
 				in_str = false;
+				/* A member name when ':' comes next. */
+				size_t j = i + 1;
+				while (j < len && (buf[j] == ' ' || buf[j] == '\t' || buf[j] == '\r' ||
+						   buf[j] == '\n'))
+					j++;
+				if (j < len && buf[j] == ':' && depth > 0) {
+					size_t n = i - str_start - 1;
+					if (n >= sizeof keys[0])
+						n = sizeof keys[0] - 1;
+					memcpy(keys[depth], buf + str_start + 1, n);
+					keys[depth][n] = '\0';
+				}
+			}
+			if (sc->fault) {
+				sc->at = i;
+				name_fault(buf, len, str_start, depth > 0 ? keys[depth] : "", sc);
+				return;
+			}
 		} else if (c == '"') {
 			in_str = true;
+			str_start = i;
 		} else if (c == '{' || c == '[') {
-			if (++depth > SVC_JSON_MAX_DEPTH)
-				return false;
+			if (++depth > SVC_JSON_MAX_DEPTH) {
+				sc->fault = SCAN_DEEP;
+				sc->at = i;
+				return;
+			}
+			/* An array inherits the name it is the value of; an object
+			 * starts without one until its first member name. */
+			snprintf(keys[depth], sizeof keys[depth], "%s",
+				 c == '[' ? keys[depth - 1] : "");
 		} else if (c == '}' || c == ']') {
-			depth--;
+			if (depth > 0)
+				depth--;
 		}
 	}
-	return true;
 }
 
 enum svc_result svc_json_parse(const char *buf, size_t len, cJSON **out,
@@ -117,9 +191,24 @@ enum svc_result svc_json_parse(const char *buf, size_t len, cJSON **out,
 	if (!svc_utf8_valid(buf, len))
 		return svc_err_set(err, SVC_EINVAL, NULL,
 				   "request body is not valid UTF-8 text");
-	if (!nesting_ok(buf, len))
-		return svc_err_set(err, SVC_EINVAL, NULL,
-				   "JSON nested deeper than %d levels", SVC_JSON_MAX_DEPTH);
+	struct scan sc;
+	scan_text(buf, len, &sc);
+	const char *field = sc.field[0] ? sc.field : NULL;
+	switch (sc.fault) {
+	case SCAN_OK:
+		break;
+	case SCAN_DEEP:
+		return svc_err_set(err, SVC_EINVAL, NULL, "JSON nested deeper than %d levels",
+				   SVC_JSON_MAX_DEPTH);
+	case SCAN_CONTROL:
+		return svc_err_set(err, SVC_EINVAL, field,
+				   "%s%scontrol character inside a JSON string at byte %zu (escape it)",
+				   field ? field : "", field ? ": " : "", sc.at);
+	case SCAN_NUL:
+		return svc_err_set(err, SVC_EINVAL, field,
+				   "%s%sa string may not contain NUL (\\u0000) at byte %zu",
+				   field ? field : "", field ? ": " : "", sc.at);
+	}
 	const char *end = NULL;
 	cJSON *v = cJSON_ParseWithLengthOpts(buf, len, &end, false);
 	if (!v) {

@@ -522,6 +522,7 @@ static int fill_request(struct job *j, struct evhttp_request *evreq)
 	j->req.raw_path = strdup(raw_path);
 	size_t dlen = 0;
 	j->path = evhttp_uridecode(raw_path, 0, &dlen);
+	j->req.path_len = dlen;
 	if (!j->path || !j->req.raw_path)
 		return -1;
 	/* An encoded NUL would cut the path short where C reads it: no route

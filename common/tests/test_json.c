@@ -118,6 +118,50 @@ static void field_readers(void **state)
 	cJSON_Delete(o);
 }
 
+/* Issue 9: cJSON decodes \u0000 into a C string that ends there, so "a\u0000b"
+ * was stored as "a" and "Europe/Berlin\u0000junk" as "Europe/Berlin". */
+static void rejects_escaped_nul_naming_the_field(void **state)
+{
+	(void)state;
+	struct svc_err e = {0};
+	assert_int_equal(parse("{\"title\":\"a\\u0000b\"}", &e), SVC_EINVAL);
+	assert_string_equal(e.field, "title");
+	assert_non_null(strstr(e.message, "NUL"));
+	assert_int_equal(parse("{\"title\":\"x\",\"time_zone\":\"Europe/Berlin\\u0000junk\"}", &e),
+			 SVC_EINVAL);
+	assert_string_equal(e.field, "time_zone");
+	/* In an array: the member the array is the value of. */
+	assert_int_equal(parse("{\"tags\":[\"ok\",\"b\\u0000\"]}", &e), SVC_EINVAL);
+	assert_string_equal(e.field, "tags");
+	/* Nested objects: the innermost member. */
+	assert_int_equal(parse("{\"task\":{\"title\":\"ok\"},\"user_id\":\"\\u0000\"}", &e),
+			 SVC_EINVAL);
+	assert_string_equal(e.field, "user_id");
+	assert_int_equal(parse("{\"task\":{\"a\":1,\"title\":\"\\u0000\"}}", &e), SVC_EINVAL);
+	assert_string_equal(e.field, "title");
+	/* In a member name: that name. */
+	assert_int_equal(parse("{\"ti\\u0000tle\":\"x\"}", &e), SVC_EINVAL);
+	assert_string_equal(e.field, "ti\\u0000tle");
+	/* An escaped backslash followed by "u0000" is text, not a NUL; other
+	 * escapes, \u0001 included, are fine. */
+	assert_int_equal(parse("{\"t\":\"\\\\u0000 \\u0001 \\n \\u00e9\"}", &e), SVC_OK);
+}
+
+static void rejects_raw_control_characters(void **state)
+{
+	(void)state;
+	struct svc_err e = {0};
+	for (int c = 1; c < 0x20; c++) {
+		char buf[64];
+		snprintf(buf, sizeof buf, "{\"description\":\"a%cb\"}", c);
+		assert_int_equal(parse(buf, &e), SVC_EINVAL);
+		assert_string_equal(e.field, "description");
+		assert_non_null(strstr(e.message, "control character"));
+	}
+	/* Between tokens, white space is still fine. */
+	assert_int_equal(parse("{\r\n\t\"a\" :\t\"b\"\n}", &e), SVC_OK);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -127,6 +171,8 @@ int main(void)
 		cmocka_unit_test(rejects_numbers_out_of_range),
 		cmocka_unit_test(rejects_deep_nesting),
 		cmocka_unit_test(field_readers),
+		cmocka_unit_test(rejects_escaped_nul_naming_the_field),
+		cmocka_unit_test(rejects_raw_control_characters),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

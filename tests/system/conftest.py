@@ -240,18 +240,46 @@ def derived_event_id(name):
     return str(uuid.UUID(bytes=bytes(b)))
 
 
-# ---- notifier --------------------------------------------------------------
+# ---- sidecars ----------------------------------------------------------------
+
+def sidecar_url(app):
+    """The HTTP API of app's own Dapr sidecar."""
+    return os.environ[app.upper().replace("-", "_") + "_DAPR_URL"]
+
+
+def dapr_token(app):
+    """The DAPR_API_TOKEN of app's sidecar (scripts/stack.sh makes one per
+    app): what the app itself sends it."""
+    with open(os.path.join(RUN, "secrets", "dapr-api-token-" + app)) as f:
+        return f.read().strip()
+
+
+def as_app(app, headers=None):
+    """Headers for a call to app's sidecar made as app: its API token."""
+    return {"dapr-api-token": dapr_token(app), **(headers or {})}
+
+
+# Who may publish each topic (dapr-components/pubsub.yaml, publishingScopes).
+PRODUCERS = {"task-created": "task-service", "task-updated": "task-service",
+             "task-completed": "task-service", "task-deleted": "task-service",
+             "reminder-due": "reminder-service",
+             "recurring-task-generated": "recurrence-service"}
+
 
 def publish_event(topic, cloudevent, key=None):
-    """Publishes a CloudEvent (a dict) to a topic on Kafka through notifier's
-    own Dapr sidecar (the publish API, application/cloudevents+json, so the
-    id is kept), the way the producing services do."""
-    url = os.environ["NOTIFIER_DAPR_URL"] + "/v1.0/publish/pubsub/" + topic
+    """Publishes a CloudEvent (a dict) to a topic on Kafka as the service
+    that produces it does: through that service's own sidecar, with its API
+    token (the publish API, application/cloudevents+json, so the id is
+    kept). No other app may publish the topic."""
+    url = sidecar_url(PRODUCERS[topic]) + "/v1.0/publish/pubsub/" + topic
     if key:
         url += "?metadata.partitionKey=" + key
     r = request("POST", url, raw=json.dumps(cloudevent).encode(),
-                headers={"Content-Type": "application/cloudevents+json"})
+                headers=as_app(PRODUCERS[topic], {"Content-Type": "application/cloudevents+json"}))
     assert r.status == 204, (r.status, r.body)
+
+
+# ---- notifier --------------------------------------------------------------
 
 
 class RedisSubscriber:

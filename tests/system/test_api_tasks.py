@@ -2,7 +2,6 @@
 complete/reopen, filters, search, every sort with cursor pagination, tags,
 isolation between users, bad input, and the events each change publishes."""
 import datetime
-import json
 import random
 import urllib.parse
 

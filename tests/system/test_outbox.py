@@ -10,7 +10,7 @@ import time
 import uuid
 
 from conftest import (BIN, GATEWAY, auth, database_url, event_validators, eventually,
-                      free_port, kafka_events, new_user, psql, request, service_url, stack)
+                      dapr_token, free_port, kafka_events, new_user, psql, request, stack)
 
 TASK_TOPICS = ("task-created", "task-updated", "task-completed", "task-deleted")
 
@@ -103,7 +103,8 @@ def test_two_task_services_starting_at_once_migrate_once():
             log = open(os.path.join(os.environ["STACK_RUN"], "logs", f"{db}-{port}.log"), "w+")
             env = {"PATH": os.environ["PATH"], "HOST": "127.0.0.1", "PORT": str(port),
                    "DATABASE_URL": database_url(db),
-                   "DAPR_HTTP_ENDPOINT": os.environ["TASK_SERVICE_DAPR_URL"]}
+                   "DAPR_HTTP_ENDPOINT": os.environ["TASK_SERVICE_DAPR_URL"],
+                   "DAPR_API_TOKEN": dapr_token("task-service")}
             procs.append((subprocess.Popen([os.path.join(BIN, "task-service")], env=env,
                                            stdout=log, stderr=subprocess.STDOUT), port))
             logs.append(log)
@@ -150,7 +151,8 @@ def test_published_events_are_cleaned_up_after_their_retention():
     port = free_port()
     env = {"PATH": os.environ["PATH"], "HOST": "127.0.0.1", "PORT": str(port),
            "DATABASE_URL": database_url(), "OUTBOX_RETENTION_SECONDS": "1",
-           "DAPR_HTTP_ENDPOINT": os.environ["TASK_SERVICE_DAPR_URL"]}
+           "DAPR_HTTP_ENDPOINT": os.environ["TASK_SERVICE_DAPR_URL"],
+           "DAPR_API_TOKEN": dapr_token("task-service")}
     with open(os.path.join(os.environ["STACK_RUN"], "logs", f"cleanup-{port}.log"), "w") as log:
         proc = subprocess.Popen([os.path.join(BIN, "task-service")], env=env, stdout=log,
                                 stderr=subprocess.STDOUT)

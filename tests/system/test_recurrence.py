@@ -11,8 +11,8 @@ import subprocess
 import threading
 
 from conftest import (BIN, GATEWAY, auth, event_validators, eventually, free_port, kafka_events,
-                      make_token, new_user, psql, request, served, service_url, stack,
-                      stack_service_env)
+                      make_token, new_user, psql, publish_event, request, served, service_url,
+                      stack, stack_service_env)
 
 UTC = datetime.timezone.utc
 
@@ -183,12 +183,8 @@ def test_the_same_completion_delivered_twice_makes_one_occurrence():
     completed = eventually(lambda: [e for e in kafka_events("task-completed")
                                     if e["key"] == first["id"]], timeout=30)
     event = completed[0]["event"]
-    # Deliver it again, exactly as it was, through a sidecar's publish API.
-    r = request("POST", os.environ["TASK_SERVICE_DAPR_URL"] + "/v1.0/publish/pubsub/task-completed"
-                "?metadata.partitionKey=" + first["id"],
-                raw=json.dumps(event).encode(),
-                headers={"Content-Type": "application/cloudevents+json"})
-    assert r.status == 204, r.body
+    # Deliver it again, exactly as it was, as task-service publishes it.
+    publish_event("task-completed", event, key=first["id"])
     # recurrence-service acted on it (its delivery log) and made nothing new.
     def redelivered():
         with open(os.path.join(os.environ["STACK_RUN"], "logs", "recurrence-service.log")) as f:

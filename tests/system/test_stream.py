@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 import pytest
 
 from conftest import (GATEWAY, RUN, bearer, eventually, make_token, new_user, open_stream,
-                      publish_notification, redis_cli, request, stack)
+                      publish_event, publish_notification, request, stack)
 from conftest import own_gateway
 
 _ids = itertools.count(int(time.time()))
@@ -207,11 +207,7 @@ def _remind(token):
              "data": {"event_id": event_id, "event_type": "reminder-due", "schema_version": 1,
                       "occurred_at": now, "user_id": task["user_id"], "task": task,
                       "remind_at": now, "fired_at": now}}
-    r = request("POST", os.environ["REMINDER_SERVICE_DAPR_URL"] +
-                "/v1.0/publish/pubsub/reminder-due?metadata.partitionKey=" + task["id"],
-                raw=json.dumps(event).encode(),
-                headers={"Content-Type": "application/cloudevents+json"})
-    assert r.status == 204, r.body
+    publish_event("reminder-due", event, key=task["id"])
     return task["id"]
 
 

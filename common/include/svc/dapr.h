@@ -72,9 +72,10 @@ struct svc_upstream *svc_peer_upstream(const struct svc_peer *p, struct event_ba
  * (400 EINVAL, 401 EAUTH, 403 EFORBIDDEN, 404 ENOTFOUND, 409 ECONFLICT,
  * 412 EPRECOND, 413 ETOOBIG, 415 EMEDIA, 422 EUNPROCESSABLE, 429 ELIMIT,
  * 503 EUNAVAIL, 504 ETIMEOUT, any other EUPSTREAM), with the peer's own
- * message and field when it answered our error shape, else "what: <status>".
- * A 5xx that is not our error shape is the sidecar's own failure (the peer
- * is down or refused): SVC_EUPSTREAM. */
+ * message and field when it answered our error shape. An error in any
+ * other shape is the sidecar's own (the peer is down, or the sidecar
+ * refused a token or a policy): SVC_EUPSTREAM, its words in the message
+ * (for the log, not for a client). */
 enum svc_result svc_dapr_answer(long status, const char *body, size_t len, const char *what,
 				struct svc_err *err);
 

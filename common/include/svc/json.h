@@ -1,4 +1,5 @@
-/* Strict JSON input: valid UTF-8, no NUL, no trailing bytes, no duplicate
+/* Strict JSON input: valid UTF-8, no NUL (raw or \u0000), no raw control
+ * character in a string, no trailing bytes, no duplicate
  * keys, bounded depth, no number beyond a double's range; plus field
  * readers that record what is wrong. */
 #ifndef SVC_JSON_H

@@ -47,6 +47,7 @@ struct svc_server;
 struct svc_req {
 	const char *method;
 	const char *path;  /* decoded, without the query */
+	size_t path_len;   /* decoded bytes: past strlen(path) when it held %00 */
 	const char *raw_path; /* as the client sent it, still percent-encoded */
 	const char *route; /* the matched pattern; NULL when none matched */
 	struct svc_kv *params;

@@ -3,7 +3,8 @@
  * CORS (the allowed origins, Origin, a preflight's method and header
  * list), the client address (TRUSTED_PROXIES, the peer, X-Forwarded-For)
  * and the rate-limit counters it picks, the access token and the stream's
- * resume point (Last-Event-ID or last_event_id). Input lines:
+ * resume point (Last-Event-ID or last_event_id); and for paths outside
+ * /api, what the web app's static files make of the path. Input lines:
  * CORS_ALLOWED_ORIGINS, TRUSTED_PROXIES, method, path, Origin,
  * Access-Control-Request-Method, Access-Control-Request-Headers, peer,
  * X-Forwarded-For, Last-Event-ID, Authorization, query string. */
@@ -14,6 +15,7 @@
 #include "fuzz.h"
 #include "ratelimit.h"
 #include "sse.h"
+#include "static_files.h"
 
 enum { ORIGINS, PROXIES, METHOD, PATH, ORIGIN, AC_METHOD, AC_HEADERS, PEER, XFF,
        LAST_ID, AUTH, QUERY, NFIELDS };
@@ -72,6 +74,20 @@ static void stream(char **f)
 	svc_kv_free_all(query, nquery);
 }
 
+/* A path the static files take as a file stays below the root. */
+static void static_path(char **f)
+{
+	char rel[PATH_MAX];
+	enum gw_static_route r = gw_static_route(f[METHOD], f[PATH], strlen(f[PATH]), rel,
+						 sizeof rel);
+	if (r != GW_STATIC_FILE)
+		return;
+	SVC_FUZZ_CHECK(strcmp(f[PATH] + 1, rel) == 0 && rel[0] != '/' && rel[0] != '.');
+	SVC_FUZZ_CHECK(!strstr(rel, "/.") && !strstr(rel, "//") && !strchr(rel, '\\'));
+	SVC_FUZZ_CHECK(strncmp(f[PATH], "/api/", 5) != 0 && gw_static_type(rel) != NULL);
+	gw_static_cache(rel);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *f[NFIELDS];
@@ -81,6 +97,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cors(f);
 	rate_limits(f);
 	stream(f);
+	static_path(f);
 	free(s);
 	return 0;
 }

@@ -116,7 +116,7 @@ cJSON *gw_user_json(const struct gw_user *u)
 }
 
 cJSON *gw_token_response(const struct gw_user *u, const char *access_token,
-			 const char *refresh_token)
+			 long access_ttl, const char *refresh_token)
 {
 	cJSON *o = cJSON_CreateObject();
 	cJSON *user = gw_user_json(u);
@@ -129,13 +129,19 @@ cJSON *gw_token_response(const struct gw_user *u, const char *access_token,
 	cJSON_AddItemToObject(o, "user", user);
 	if (!cJSON_AddStringToObject(o, "access_token", access_token) ||
 	    !cJSON_AddStringToObject(o, "token_type", "Bearer") ||
-	    !cJSON_AddNumberToObject(o, "expires_in", GW_ACCESS_TTL) ||
+	    !cJSON_AddNumberToObject(o, "expires_in", (double)access_ttl) ||
 	    !cJSON_AddStringToObject(o, "refresh_token", refresh_token) ||
 	    !cJSON_AddNumberToObject(o, "refresh_expires_in", GW_REFRESH_TTL)) {
 		cJSON_Delete(o);
 		return NULL;
 	}
 	return o;
+}
+
+long gw_access_ttl(struct svc_config *cfg)
+{
+	return svc_config_long(cfg, "ACCESS_TOKEN_TTL_S", GW_ACCESS_TTL_DEFAULT, 1,
+			       GW_ACCESS_TTL_MAX);
 }
 
 /* ---- password hashing ------------------------------------------------- */

@@ -10,13 +10,17 @@
 
 #include <cjson/cJSON.h>
 
+#include "svc/config.h"
 #include "svc/result.h"
 #include "svc/text.h"
 
 #define GW_PASSWORD_MIN 8 /* code points */
 #define GW_PASSWORD_MAX 128
 
-#define GW_ACCESS_TTL 900      /* seconds: 15 minutes */
+/* Access-token lifetime in seconds: ACCESS_TOKEN_TTL_S, 15 minutes by
+ * default; tests set it short to see clients refresh. */
+#define GW_ACCESS_TTL_DEFAULT "900"
+#define GW_ACCESS_TTL_MAX 86400
 #define GW_REFRESH_TTL 604800  /* seconds: 7 days */
 #define GW_REFRESH_BYTES 32
 /* base64url of 32 bytes without padding. */
@@ -68,10 +72,15 @@ void gw_token_hash(const char *token, char hash[GW_TOKEN_HASH_HEX]);
 cJSON *gw_user_json(const struct gw_user *u);
 
 /* The register/login/refresh answer: {"user", "access_token",
- * "token_type": "Bearer", "expires_in", "refresh_token",
- * "refresh_expires_in"}. Caller frees with cJSON_Delete; NULL on OOM. */
+ * "token_type": "Bearer", "expires_in" (access_ttl, seconds),
+ * "refresh_token", "refresh_expires_in"}. Caller frees with cJSON_Delete;
+ * NULL on OOM. */
 cJSON *gw_token_response(const struct gw_user *u, const char *access_token,
-			 const char *refresh_token);
+			 long access_ttl, const char *refresh_token);
+
+/* ACCESS_TOKEN_TTL_S: seconds, 1..GW_ACCESS_TTL_MAX, default 900; a bad
+ * value is recorded in cfg. */
+long gw_access_ttl(struct svc_config *cfg);
 
 /* Argon2id password hashing (libsodium, INTERACTIVE limits). Each hash
  * takes 64 MiB, so at most `slots` run at once; a caller waits for a slot

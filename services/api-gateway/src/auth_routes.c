@@ -108,7 +108,7 @@ static enum svc_result pair_sign(struct gw_ctx *ctx, const char *user_id, struct
 	snprintf(c.sub, sizeof c.sub, "%s", user_id);
 	snprintf(c.typ, sizeof c.typ, "access");
 	c.iat = time(NULL);
-	c.exp = c.iat + GW_ACCESS_TTL;
+	c.exp = c.iat + ctx->access_ttl_s;
 	return svc_auth_sign(ctx->auth, &c, &p->access, err);
 }
 
@@ -120,7 +120,8 @@ static void answer(struct svc_req *req, struct svc_resp *resp, const struct svc_
 	if (err->code != SVC_OK) {
 		fail(req, resp, err);
 	} else {
-		cJSON *body = gw_token_response(u, p->access, p->refresh);
+		const struct gw_ctx *ctx = req->ctx;
+		cJSON *body = gw_token_response(u, p->access, ctx->access_ttl_s, p->refresh);
 		if (body) {
 			svc_resp_header(resp, "Cache-Control", "no-store");
 			svc_resp_json(resp, status, body);

@@ -35,6 +35,7 @@ void gw_edge_init(struct gw_edge *e, struct svc_config *cfg)
 	if (gw_cors_parse(svc_config_str(cfg, "CORS_ALLOWED_ORIGINS", ""), &e->cors, err,
 			  sizeof err) != 0)
 		svc_config_fail(cfg, "CORS_ALLOWED_ORIGINS: %s", err);
+	gw_static_init(&e->web, cfg);
 }
 
 /* Windows the gateway keeps at most; past it new keys are counted in
@@ -83,6 +84,7 @@ void gw_edge_cleanup(struct gw_edge *e)
 	e->table = NULL;
 	svc_nets_cleanup(&e->trusted);
 	gw_cors_cleanup(&e->cors);
+	gw_static_cleanup(&e->web);
 }
 
 static bool is_api(const char *path)
@@ -437,7 +439,7 @@ enum svc_filter_result gw_edge_filter(void *arg, struct svc_req *req, struct svc
 {
 	struct gw_edge *e = arg;
 	if (!is_api(req->path))
-		return SVC_FILTER_NEXT;
+		return gw_static_answer(&e->web, req, resp) ? SVC_FILTER_DONE : SVC_FILTER_NEXT;
 	if (cors(e, req, resp) == SVC_FILTER_DONE)
 		return SVC_FILTER_DONE;
 	struct gw_who *who = check_token(e, req);

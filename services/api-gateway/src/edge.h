@@ -13,6 +13,7 @@
 #include "cors.h"
 #include "ratecount.h"
 #include "ratelimit.h"
+#include "static_files.h"
 #include "svc/app.h"
 #include "svc/auth.h"
 #include "svc/redis.h"
@@ -32,6 +33,7 @@ struct gw_edge {
 	struct gw_rl_limits limits;
 	struct svc_nets trusted;
 	struct gw_cors cors;
+	struct gw_static web; /* WEB_ROOT: the web app's files at / */
 	/* After a Redis failure, requests pass unchecked until then (ms). */
 	long long unchecked_until;
 	/* Personal API tokens: looked up on a pool (never on the loop), the
@@ -43,8 +45,8 @@ struct gw_edge {
 };
 
 /* Reads RATE_LIMIT_ADDR_PER_MIN, RATE_LIMIT_AUTH_PER_MIN,
- * RATE_LIMIT_USER_PER_MIN, TRUSTED_PROXIES and CORS_ALLOWED_ORIGINS into e;
- * problems are recorded in cfg. Free with gw_edge_cleanup. */
+ * RATE_LIMIT_USER_PER_MIN, TRUSTED_PROXIES, CORS_ALLOWED_ORIGINS and
+ * WEB_ROOT into e; problems are recorded in cfg. Free with gw_edge_cleanup. */
 void gw_edge_init(struct gw_edge *e, struct svc_config *cfg);
 /* What the filter checks tokens with and counts in; both borrowed for e's
  * life (auth may be NULL: tokens unchecked here, the handlers check), and
@@ -57,9 +59,10 @@ void gw_edge_cleanup(struct gw_edge *e);
 void gw_edge_tokens(struct gw_edge *e, struct svc_pool *pool, struct svc_pg_pool *const *db,
 		    long wait_ms, struct gw_pat_cache *pats);
 
-/* The filter (svc_filter_fn); arg is the struct gw_edge. Requests outside
- * /api pass untouched. When Redis is down or slow, requests pass unchecked
- * (fail open) for 2 s, logged and counted in
+/* The filter (svc_filter_fn); arg is the struct gw_edge. GET and HEAD
+ * outside /api are answered from WEB_ROOT when it is set (static_files.h);
+ * other requests outside /api pass untouched. When Redis is down or slow,
+ * requests pass unchecked (fail open) for 2 s, logged and counted in
  * gateway_rate_limit_unchecked_total. */
 enum svc_filter_result gw_edge_filter(void *arg, struct svc_req *req, struct svc_resp *resp);
 

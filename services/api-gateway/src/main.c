@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "auth.h"
 #include "edge.h"
 #include "openapi.h"
 #include "pat.h"
@@ -50,6 +51,7 @@ int main(void)
 	ctx.redis.host = svc_config_str(&cfg, "REDIS_HOST", "127.0.0.1");
 	ctx.redis.port = (int)svc_config_long(&cfg, "REDIS_PORT", "6379", 1, 65535);
 	svc_pg_opts_read(&cfg, &ctx.pg);
+	ctx.access_ttl_s = gw_access_ttl(&cfg);
 	struct gw_edge edge;
 	gw_edge_init(&edge, &cfg);
 	struct svc_redis_async *limits = NULL;

@@ -42,7 +42,7 @@ struct fwd_route {
 struct fwd {
 	struct svc_pending *p;
 	struct svc_up_req *up;
-	bool buffering;       /* a 5xx: held, to tell the peer's from the sidecar's */
+	bool buffering;       /* an error: held, to tell the peer's from the sidecar's */
 	struct evbuffer *held;
 	bool started;         /* the answer's head went to the client */
 	int status;
@@ -74,9 +74,11 @@ static int on_head(void *arg, int status, const struct evkeyvalq *headers)
 	f->status = status;
 	const char *ct = evhttp_find_header(headers, "Content-Type");
 	snprintf(f->content_type, sizeof f->content_type, "%s", ct ? ct : "");
-	if (status >= 500) {
+	if (status >= 400) {
 		/* Our error shape is the peer's answer; anything else is the
-		 * sidecar's own failure. Keep it until it is whole. */
+		 * sidecar's own (its refusal of a token or a policy, or a peer
+		 * it cannot reach), never shown as it is: internal words and
+		 * identities stay in our log. Keep it until it is whole. */
 		f->buffering = true;
 		f->held = evbuffer_new();
 		if (f->held)

@@ -30,6 +30,7 @@ struct gw_ctx {
 	struct svc_redis_addr redis;
 	struct svc_pg_opts pg;   /* the auth schema: DATABASE_URL, pool size, wait */
 	struct svc_pg_pool *db; /* the auth routes' handles; made by gw_auth_routes_register */
+	long access_ttl_s;      /* ACCESS_TOKEN_TTL_S: access-token lifetime */
 };
 
 int gw_routes_register(struct svc_app *app, struct gw_ctx *ctx);

@@ -245,7 +245,7 @@ static void token_response_shape(void **state)
 	struct gw_user u = {.id = "0b7f9d6e-1c2a-4f3b-8d4e-5a6b7c8d9e0f",
 			    .email = "alice@example.com",
 			    .created_at = "2026-01-02T03:04:05.678Z"};
-	cJSON *o = gw_token_response(&u, "acc.ess.tok", "refresh-tok");
+	cJSON *o = gw_token_response(&u, "acc.ess.tok", 900, "refresh-tok");
 	assert_non_null(o);
 	char *s = cJSON_PrintUnformatted(o);
 	assert_string_equal(
@@ -255,6 +255,36 @@ static void token_response_shape(void **state)
 		   "\"refresh_token\":\"refresh-tok\",\"refresh_expires_in\":604800}");
 	free(s);
 	cJSON_Delete(o);
+}
+
+/* ACCESS_TOKEN_TTL_S sets the lifetime the answer states (and the gateway
+ * signs); 900 when unset, out-of-range values stop the start. */
+static void access_ttl_from_env(void **state)
+{
+	(void)state;
+	struct svc_config cfg;
+	svc_config_init(&cfg);
+	unsetenv("ACCESS_TOKEN_TTL_S");
+	assert_int_equal(gw_access_ttl(&cfg), 900);
+	setenv("ACCESS_TOKEN_TTL_S", "20", 1);
+	assert_int_equal(gw_access_ttl(&cfg), 20);
+	assert_int_equal(cfg.count, 0);
+	struct gw_user u = {.id = "0b7f9d6e-1c2a-4f3b-8d4e-5a6b7c8d9e0f", .email = "a@b.cd",
+			    .created_at = "2026-01-02T03:04:05Z"};
+	cJSON *o = gw_token_response(&u, "a.b.c", gw_access_ttl(&cfg), "r");
+	assert_non_null(o);
+	assert_int_equal(cJSON_GetObjectItem(o, "expires_in")->valueint, 20);
+	cJSON_Delete(o);
+	const char *bad[] = {"0", "-5", "86401", "ten", "15m"};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		struct svc_config c2;
+		svc_config_init(&c2);
+		setenv("ACCESS_TOKEN_TTL_S", bad[i], 1);
+		gw_access_ttl(&c2);
+		assert_int_equal(c2.count, 1);
+		assert_non_null(strstr(c2.errors, "ACCESS_TOKEN_TTL_S"));
+	}
+	unsetenv("ACCESS_TOKEN_TTL_S");
 }
 
 static void password_hashing(void **state)
@@ -320,6 +350,7 @@ int main(void)
 		cmocka_unit_test(password_length_counts_code_points),
 		cmocka_unit_test(refresh_tokens),
 		cmocka_unit_test(token_response_shape),
+		cmocka_unit_test(access_ttl_from_env),
 		cmocka_unit_test(password_hashing),
 		cmocka_unit_test(hashing_waits_for_a_slot),
 	};

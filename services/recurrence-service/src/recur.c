@@ -109,10 +109,9 @@ enum svc_result rec_next_after_now(const struct rec_series *s, long long after,
 				   long long now, long long *next, bool *ended,
 				   struct svc_err *err)
 {
-	enum svc_result r = rec_next(s, after, next, ended, err);
-	if (r == SVC_OK && !*ended && *next <= now)
-		r = rec_next(s, now, next, ended, err);
-	return r;
+	/* Not before now, and REC_MIN_GAP after the occurrence `after`. */
+	long long from = after + REC_MIN_GAP - 1;
+	return rec_next(s, from > now ? from : now, next, ended, err);
 }
 
 void rec_time_format(long long t, char *out, size_t n)

@@ -20,6 +20,13 @@ struct rec_series {
 				* from completion) */
 };
 
+/* Catching up (the cron sweep of overdue series, a skipped occurrence)
+ * makes at most one occurrence per hour of a series, whatever its rule
+ * says: task-service refuses faster rules, and this bounds rules stored
+ * before it did (FREQ=HOURLY;BYSECOND=0,...,59 once made a task at every
+ * cron tick). */
+#define REC_MIN_GAP 3600
+
 /* The series' first occurrence strictly after `after` (seconds since
  * 1970), expanded in the series' time zone so local wall-clock time holds
  * across DST. With from_completion, `after` is the completion time and the
@@ -29,9 +36,10 @@ struct rec_series {
 enum svc_result rec_next(const struct rec_series *s, long long after, long long *next,
 			 bool *ended, struct svc_err *err);
 
-/* The first occurrence strictly after `after` that is also after now:
- * occurrences missed while a task was overdue are skipped, not made one
- * by one. */
+/* The first occurrence after now and at least REC_MIN_GAP after the
+ * occurrence `after`: occurrences missed while a task was overdue are
+ * skipped, not made one by one, so a catch-up makes no past occurrence,
+ * and a series at most one per REC_MIN_GAP. */
 enum svc_result rec_next_after_now(const struct rec_series *s, long long after,
 				   long long now, long long *next, bool *ended,
 				   struct svc_err *err);

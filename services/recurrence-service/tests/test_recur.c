@@ -239,6 +239,52 @@ static void skips_missed_occurrences(void **state)
 	assert_int_equal(next, at("2026-01-11T09:00:00Z"));
 }
 
+/* Issue 9: FREQ=HOURLY;BYSECOND=0,...,59 got past "hourly at most"; with a
+ * due date in the past the cron sweep made a task every tick, each a
+ * second ahead. Catching up now makes at most one per hour, none past. */
+static void catch_up_is_bounded(void **state)
+{
+	(void)state;
+	struct svc_err e = {0};
+	char rule[300] = "FREQ=HOURLY;BYSECOND=0";
+	for (int i = 1; i < 60; i++)
+		snprintf(rule + strlen(rule), sizeof rule - strlen(rule), ",%d", i);
+	struct rec_series s = {.rrule = rule, .time_zone = "UTC",
+			       .dtstart = at("2026-01-01T09:00:00Z")};
+	long long now = at("2026-01-05T12:00:05Z"), latest = at("2026-01-01T09:00:00Z");
+	size_t made = 0;
+	/* A sweep every 10 s for two hours. */
+	for (long long t = now; t < now + 7200; t += 10) {
+		if (latest > t)
+			continue; /* not overdue yet */
+		long long next = 0;
+		bool ended = true;
+		assert_int_equal(rec_next_after_now(&s, latest, t, &next, &ended, &e), SVC_OK);
+		assert_false(ended);
+		assert_true(next > t);
+		assert_true(next - latest >= REC_MIN_GAP);
+		latest = next;
+		made++;
+	}
+	assert_in_range(made, 1, 3);
+	/* BYMINUTE=0..59 alike. */
+	s.rrule = "FREQ=HOURLY;BYMINUTE=0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,"
+		  "22,23,24,25,26,27,28,29,30,31,32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47,"
+		  "48,49,50,51,52,53,54,55,56,57,58,59";
+	long long next = 0;
+	bool ended = true;
+	assert_int_equal(rec_next_after_now(&s, at("2026-01-05T12:00:00Z"), at("2026-01-05T12:00:30Z"),
+					    &next, &ended, &e),
+			 SVC_OK);
+	assert_int_equal(next, at("2026-01-05T13:00:00Z"));
+	/* An hourly rule keeps every hour. */
+	s.rrule = "FREQ=HOURLY";
+	assert_int_equal(rec_next_after_now(&s, at("2026-01-05T12:00:00Z"), at("2026-01-05T12:00:30Z"),
+					    &next, &ended, &e),
+			 SVC_OK);
+	assert_int_equal(next, at("2026-01-05T13:00:00Z"));
+}
+
 static void bad_rules(void **state)
 {
 	(void)state;
@@ -321,6 +367,7 @@ int main(void)
 		cmocka_unit_test(old_series_agree_with_a_full_walk),
 		cmocka_unit_test(from_completion),
 		cmocka_unit_test(skips_missed_occurrences),
+		cmocka_unit_test(catch_up_is_bounded),
 		cmocka_unit_test(bad_rules),
 		cmocka_unit_test(occurrence_fields),
 		cmocka_unit_test(series_rows),

@@ -90,6 +90,11 @@ static void h_change(struct svc_req *req, struct svc_resp *resp)
 		.body = req->json,
 		.if_match = svc_req_header(req, "If-Match"),
 	};
+	struct svc_err bad = {0};
+	if (tsk_if_match_check(c.if_match, &bad) != SVC_OK) {
+		svc_resp_err(resp, &bad);
+		return;
+	}
 	for (size_t i = 0; i < req->nquery; i++) {
 		/* ?series=all on DELETE ends the task's recurring series. */
 		if (c.op == TSK_OP_DELETE && strcmp(req->query[i].name, "series") == 0 &&

@@ -101,6 +101,34 @@ static void ical_quiet(void)
 	icalerror_set_errors_are_fatal(0);
 }
 
+/* The rate of a rule is what it expands to, not its FREQ:
+ * FREQ=HOURLY;BYSECOND=0,1,...,59 or FREQ=DAILY;BYMINUTE=0,30 make
+ * occurrences seconds or minutes apart. Expanded from a fixed start, no
+ * two of the first RATE_SAMPLE occurrences may be less than an hour apart
+ * (the BY parts repeat within that many for every rule a person writes:
+ * a faster rule shows itself at once). */
+#define RATE_SAMPLE 64
+static bool rate_ok(struct icalrecurrencetype rt)
+{
+	struct icaltimetype start = icaltime_from_timet_with_zone(1767225600 /* 2026-01-01 */, 0,
+								  icaltimezone_get_utc_timezone());
+	icalrecur_iterator *it = icalrecur_iterator_new(rt, start);
+	if (!it)
+		return false;
+	bool ok = true;
+	time_t prev = 0;
+	for (int i = 0; i < RATE_SAMPLE && ok; i++) {
+		struct icaltimetype t = icalrecur_iterator_next(it);
+		if (icaltime_is_null_time(t))
+			break;
+		time_t e = icaltime_as_timet(t);
+		ok = i == 0 || e - prev >= 3600;
+		prev = e;
+	}
+	icalrecur_iterator_free(it);
+	return ok;
+}
+
 enum svc_result tsk_rrule_check(const char *rrule, char *out, size_t n, struct svc_err *err)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -123,7 +151,8 @@ enum svc_result tsk_rrule_check(const char *rrule, char *out, size_t n, struct s
 	if (rt.freq == ICAL_NO_RECURRENCE || icalerrno != ICAL_NO_ERROR)
 		return svc_err_set(err, SVC_EINVAL, "rrule",
 				   "rrule is not a valid RFC 5545 recurrence rule");
-	if (rt.freq == ICAL_SECONDLY_RECURRENCE || rt.freq == ICAL_MINUTELY_RECURRENCE)
+	if (rt.freq == ICAL_SECONDLY_RECURRENCE || rt.freq == ICAL_MINUTELY_RECURRENCE ||
+	    !rate_ok(rt))
 		return svc_err_set(err, SVC_EUNPROCESSABLE, "rrule",
 				   "tasks cannot recur more often than hourly");
 	memcpy(out, rrule, len + 1);
@@ -368,33 +397,68 @@ cJSON *tsk_diff(const cJSON *old, const cJSON *new_)
 	return changes;
 }
 
-bool tsk_if_match(const char *header, long version)
+/* Reads an If-Match value strictly (RFC 9110 13.1.1): "*" alone, or a
+ * comma list of entity-tags (empty elements allowed, OWS around them).
+ * entity-tag = [ W/ ] DQUOTE *etagc DQUOTE, etagc = %x21 / %x23-7E /
+ * obs-text. If-Match compares strongly: a weak tag never matches, and
+ * ours are "<version>". Returns -1 for a malformed value, else whether
+ * version matches. */
+static int if_match_read(const char *h, long version)
 {
-	if (!header)
-		return false;
-	const char *p = header;
-	for (;;) {
+	const char *p = h;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p == '*') {
+		p++;
 		while (*p == ' ' || *p == '\t')
 			p++;
-		if (*p == '*')
-			return true;
-		if (strncmp(p, "W/", 2) == 0)
+		return *p ? -1 : 1;
+	}
+	int matched = 0, tags = 0;
+	char want[24];
+	int wn = snprintf(want, sizeof want, "%ld", version);
+	for (;;) {
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		if (!*p)
+			break;
+		bool weak = strncmp(p, "W/", 2) == 0;
+		if (weak)
 			p += 2;
 		if (*p != '"')
-			return false;
-		char *end = NULL;
-		long v = strtol(p + 1, &end, 10);
-		if (end == p + 1 || *end != '"')
-			return false;
-		if (v == version)
-			return true;
-		p = end + 1;
+			return -1;
+		const char *open = ++p;
+		while (*p && *p != '"') {
+			unsigned char c = (unsigned char)*p;
+			if (c < 0x21 || c == 0x7f)
+				return -1;
+			p++;
+		}
+		if (*p != '"')
+			return -1;
+		if (!weak && p - open == wn && memcmp(open, want, (size_t)wn) == 0)
+			matched = 1;
+		tags++;
+		p++;
 		while (*p == ' ' || *p == '\t')
 			p++;
-		if (*p != ',')
-			return false;
-		p++;
+		if (*p && *p != ',')
+			return -1;
 	}
+	return tags ? matched : -1;
+}
+
+bool tsk_if_match(const char *header, long version)
+{
+	return header && if_match_read(header, version) == 1;
+}
+
+enum svc_result tsk_if_match_check(const char *header, struct svc_err *err)
+{
+	if (header && if_match_read(header, 0) < 0)
+		return svc_err_set(err, SVC_EINVAL, "If-Match",
+				   "If-Match must be * or a list of entity tags like \"3\"");
+	return SVC_OK;
 }
 
 static const char *const sort_names[] = {"created_at", "due_at", "priority", "title"};

@@ -50,9 +50,13 @@ bool tsk_time_zone_valid(const char *name);
  * what an unchanged task needs). Caller frees with cJSON_Delete. */
 cJSON *tsk_diff(const cJSON *old, const cJSON *new_);
 
-/* True when an If-Match header value ("5", W/"5", *, or a list) matches
- * version. A malformed value matches nothing. */
+/* True when an If-Match header value (* alone, or a list of entity tags:
+ * "5", "1", "5") matches version, by RFC 9110's strong comparison (a weak
+ * W/"5" matches nothing). A malformed value matches nothing. */
 bool tsk_if_match(const char *header, long version);
+/* SVC_EINVAL (field If-Match) when header is present and not a
+ * well-formed If-Match value: "*x", "*, \"5\"", 5, "5 are refused. */
+enum svc_result tsk_if_match_check(const char *header, struct svc_err *err);
 
 enum tsk_sort { TSK_SORT_CREATED, TSK_SORT_DUE, TSK_SORT_PRIORITY, TSK_SORT_TITLE };
 

@@ -159,6 +159,29 @@ static void rrule_forms(void **state)
 	assert_int_equal(tsk_rrule_check("FREQ=HOURLY", out, sizeof out, &e), SVC_OK);
 	assert_int_not_equal(tsk_rrule_check("FREQ=WEEKLY;BYDAY=XX", out, sizeof out, &e), SVC_OK);
 	assert_int_not_equal(tsk_rrule_check("", out, sizeof out, &e), SVC_OK);
+	/* Hourly at most, by what the rule expands to (issue 9: BYSECOND and
+	 * BYMINUTE lists got past a check of FREQ alone). */
+	char rule[400] = "FREQ=HOURLY;BYSECOND=0";
+	for (int i = 1; i < 60; i++)
+		snprintf(rule + strlen(rule), sizeof rule - strlen(rule), ",%d", i);
+	const char *const fast[] = {
+		"FREQ=MINUTELY", "FREQ=SECONDLY;INTERVAL=7200", "FREQ=HOURLY;BYMINUTE=0,30",
+		"FREQ=HOURLY;BYMINUTE=0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,"
+		"24,25,26,27,28,29,30,31,32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47,48,49,50,"
+		"51,52,53,54,55,56,57,58,59",
+		"FREQ=DAILY;BYHOUR=9;BYMINUTE=0,59", "FREQ=YEARLY;BYHOUR=12;BYSECOND=0,1",
+		"FREQ=WEEKLY;BYDAY=MO;BYHOUR=8,9;BYMINUTE=0,30;COUNT=4", rule, NULL};
+	for (const char *const *f = fast; *f; f++) {
+		assert_int_equal(tsk_rrule_check(*f, out, sizeof out, &e), SVC_EUNPROCESSABLE);
+		assert_string_equal(e.field, "rrule");
+	}
+	static const char *const ok[] = {"FREQ=DAILY;BYHOUR=9,10", "FREQ=HOURLY;INTERVAL=2",
+					 "FREQ=DAILY;BYHOUR=0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,"
+					 "17,18,19,20,21,22,23",
+					 "FREQ=HOURLY;BYMINUTE=30;BYSECOND=15", "FREQ=DAILY;COUNT=1",
+					 "FREQ=DAILY;UNTIL=20200101T000000Z", NULL};
+	for (const char *const *o = ok; *o; o++)
+		assert_int_equal(tsk_rrule_check(*o, out, sizeof out, &e), SVC_OK);
 }
 
 static const char *base =
@@ -229,15 +252,31 @@ static void diff_names_changed_fields(void **state)
 static void if_match_forms(void **state)
 {
 	(void)state;
+	struct svc_err e = {0};
 	assert_true(tsk_if_match("\"3\"", 3));
-	assert_true(tsk_if_match("W/\"3\"", 3));
 	assert_true(tsk_if_match("*", 3));
+	assert_true(tsk_if_match(" * ", 3));
 	assert_true(tsk_if_match("\"1\", \"3\"", 3));
+	assert_true(tsk_if_match("\"1\",\"3\"", 3));
+	assert_true(tsk_if_match(", \"1\" ,, \"3\" ,", 3)); /* empty list elements */
+	assert_true(tsk_if_match("W/\"1\", \"3\"", 3));
+	assert_false(tsk_if_match("W/\"3\"", 3)); /* If-Match compares strongly */
 	assert_false(tsk_if_match("\"2\"", 3));
-	assert_false(tsk_if_match("3", 3));
-	assert_false(tsk_if_match("\"3", 3));
-	assert_false(tsk_if_match("", 3));
+	assert_false(tsk_if_match("\"03\"", 3));
+	assert_false(tsk_if_match("\"3 \"", 3));
 	assert_false(tsk_if_match(NULL, 3));
+	assert_int_equal(tsk_if_match_check(NULL, &e), SVC_OK);
+	assert_int_equal(tsk_if_match_check("\"abc\", W/\"x\"", &e), SVC_OK);
+	/* Issue 9: "*x" and "*, \"99\"" were taken for "*". Malformed values
+	 * are refused and match nothing. */
+	static const char *const bad[] = {"*x", "*, \"99\"", "\"99\", *", "**", "3", "\"3",
+					  "\"3\"x", "\"3\" \"4\"", "", " ", ",", "w/\"3\"",
+					  "W/3", "\"a b\"", "\"a\tb\"", "\"a\x7f\"", NULL};
+	for (const char *const *b = bad; *b; b++) {
+		assert_false(tsk_if_match(*b, 3));
+		assert_int_equal(tsk_if_match_check(*b, &e), SVC_EINVAL);
+		assert_string_equal(e.field, "If-Match");
+	}
 }
 
 static enum svc_result parse(const char *const *kv, size_t n, struct tsk_query *q,
