@@ -290,6 +290,14 @@ def scripted_replica(provider):
     stack("stop", "ai-agent")
     stack("stop", "ai-agent-daprd")
     try:
+        # Until the first replica's sidecar is gone from name resolution
+        # (its row ages out), a call may still be routed to it.
+        h = auth(new_user())
+
+        def settled():
+            return all(request("GET", GATEWAY + "/api/conversations", None, h,
+                               timeout=20).status == 200 for _ in range(5))
+        assert eventually(settled, timeout=60, interval=1)
         yield
     finally:
         os.remove(os.path.join(env_dir, "ai-agent-2.env"))

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "svc/json.h"
 #include "svc/upstream.h"
 
 static const char *const forwarded[] = {
@@ -38,6 +39,27 @@ const char *gw_forward_response_header(const char *name)
 		if (strcasecmp(name, returned[i]) == 0)
 			return returned[i];
 	return NULL;
+}
+
+static bool rpc_error(const cJSON *o)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "jsonrpc");
+	const cJSON *e = cJSON_GetObjectItemCaseSensitive(o, "error");
+	return cJSON_IsString(v) && strcmp(v->valuestring, "2.0") == 0 && cJSON_IsObject(e) &&
+	       cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(e, "code"));
+}
+
+bool gw_rpc_error_body(const char *body, size_t len)
+{
+	cJSON *doc = NULL;
+	if (svc_json_parse(body, len, &doc, NULL) != SVC_OK)
+		return false;
+	bool yes = rpc_error(doc);
+	const cJSON *m;
+	if (cJSON_IsArray(doc))
+		cJSON_ArrayForEach(m, doc) yes = yes || rpc_error(m);
+	cJSON_Delete(doc);
+	return yes;
 }
 
 bool gw_sse_only_accept(const char *v)

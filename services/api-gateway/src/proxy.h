@@ -23,6 +23,11 @@ const char *gw_forward_response_header(const char *name);
  * else (the one value Dapr's sidecars take for their SSE mode). */
 bool gw_sse_only_accept(const char *value);
 
+/* True when body is a JSON-RPC 2.0 error response (or a batch holding
+ * one): the MCP endpoint's own way of saying no, which the gateway passes
+ * on as it passes our error shape. */
+bool gw_rpc_error_body(const char *body, size_t len);
+
 /* What a route's {id} must be. */
 enum gw_id_kind { GW_ID_NONE, GW_ID_UUID, GW_ID_NUMBER };
 

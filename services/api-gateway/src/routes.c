@@ -36,6 +36,7 @@ struct fwd_route {
 	enum target to;
 	enum gw_id_kind id;
 	const char *what; /* for a malformed id's 404: "task", "notification" */
+	bool rpc;         /* errors in JSON-RPC's shape are the peer's own (MCP) */
 };
 
 /* One request on its way through. */
@@ -45,14 +46,22 @@ struct fwd {
 	bool buffering;       /* an error: held, to tell the peer's from the sidecar's */
 	struct evbuffer *held;
 	bool started;         /* the answer's head went to the client */
+	bool rpc;
 	int status;
 	char content_type[128];
+	/* A held answer's headers, sent only if it is the peer's own. */
+	struct svc_kv kept[4];
+	size_t nkept;
 };
 
 static void fwd_free(struct fwd *f)
 {
 	if (f->held)
 		evbuffer_free(f->held);
+	for (size_t i = 0; i < f->nkept; i++) {
+		free(f->kept[i].name);
+		free(f->kept[i].value);
+	}
 	free(f);
 }
 
@@ -81,6 +90,16 @@ static int on_head(void *arg, int status, const struct evkeyvalq *headers)
 		 * identities stay in our log. Keep it until it is whole. */
 		f->buffering = true;
 		f->held = evbuffer_new();
+		const char *name;
+		for (const struct evkeyval *h = headers->tqh_first; f->held && h && f->nkept < 4;
+		     h = h->next.tqe_next) {
+			if (strcasecmp(h->key, "Content-Type") == 0 ||
+			    !(name = gw_forward_response_header(h->key)))
+				continue;
+			struct svc_kv *k = &f->kept[f->nkept++];
+			k->name = strdup(name);
+			k->value = strdup(h->value);
+		}
 		if (f->held)
 			return 0;
 		/* Stopping here: no hook runs after, so answer now. */
@@ -150,8 +169,12 @@ static void on_done(void *arg, enum svc_result r, const struct svc_err *err)
 			evbuffer_remove(f->held, body, n);
 			body[n] = '\0';
 		}
-		if (body && svc_err_parse(body, n, NULL)) {
-			svc_resp_raw(svc_pending_resp(p), f->status, f->content_type, body, n);
+		if (body && (svc_err_parse(body, n, NULL) || (f->rpc && gw_rpc_error_body(body, n)))) {
+			struct svc_resp *resp = svc_pending_resp(p);
+			for (size_t i = 0; i < f->nkept; i++)
+				if (f->kept[i].name && f->kept[i].value)
+					svc_resp_header(resp, f->kept[i].name, f->kept[i].value);
+			svc_resp_raw(resp, f->status, f->content_type, body, n);
 		} else {
 			struct svc_err e = {0};
 			svc_err_set(&e, SVC_EUPSTREAM, NULL, "answered %d: %.300s", f->status,
@@ -219,6 +242,7 @@ static void h_forward(struct svc_req *req, struct svc_resp *resp)
 				  : rt->to == TO_AGENT ? ctx->up_agent
 							 : ctx->up_notifier;
 	struct svc_err err = {0};
+	f->rpc = rt->rpc;
 	f->p = svc_req_defer(req, on_gone, f);
 	f->up = svc_upstream_start(up, req->method, path.data, hdrs, nh, req->body, req->body_len,
 				   &hooks, f, &err);
@@ -240,30 +264,30 @@ int gw_routes_register(struct svc_app *app, struct gw_ctx *ctx)
 	/* Bodies must be JSON objects here already; the peers check their
 	 * fields. */
 	static const struct fwd_route routes[] = {
-		{"GET", "/api/tasks", 0, TO_TASKS, GW_ID_NONE, ""},
-		{"POST", "/api/tasks", SVC_ROUTE_JSON, TO_TASKS, GW_ID_NONE, ""},
-		{"GET", "/api/tasks/{id}", 0, TO_TASKS, GW_ID_UUID, "task"},
-		{"PATCH", "/api/tasks/{id}", SVC_ROUTE_JSON, TO_TASKS, GW_ID_UUID, "task"},
-		{"DELETE", "/api/tasks/{id}", 0, TO_TASKS, GW_ID_UUID, "task"},
-		{"POST", "/api/tasks/{id}/complete", 0, TO_TASKS, GW_ID_UUID, "task"},
-		{"POST", "/api/tasks/{id}/reopen", 0, TO_TASKS, GW_ID_UUID, "task"},
-		{"GET", "/api/tags", 0, TO_TASKS, GW_ID_NONE, ""},
-		{"GET", "/api/notifications", 0, TO_NOTIFIER, GW_ID_NONE, ""},
+		{"GET", "/api/tasks", 0, TO_TASKS, GW_ID_NONE, "", false},
+		{"POST", "/api/tasks", SVC_ROUTE_JSON, TO_TASKS, GW_ID_NONE, "", false},
+		{"GET", "/api/tasks/{id}", 0, TO_TASKS, GW_ID_UUID, "task", false},
+		{"PATCH", "/api/tasks/{id}", SVC_ROUTE_JSON, TO_TASKS, GW_ID_UUID, "task", false},
+		{"DELETE", "/api/tasks/{id}", 0, TO_TASKS, GW_ID_UUID, "task", false},
+		{"POST", "/api/tasks/{id}/complete", 0, TO_TASKS, GW_ID_UUID, "task", false},
+		{"POST", "/api/tasks/{id}/reopen", 0, TO_TASKS, GW_ID_UUID, "task", false},
+		{"GET", "/api/tags", 0, TO_TASKS, GW_ID_NONE, "", false},
+		{"GET", "/api/notifications", 0, TO_NOTIFIER, GW_ID_NONE, "", false},
 		{"POST", "/api/notifications/{id}/read", 0, TO_NOTIFIER, GW_ID_NUMBER,
-		 "notification"},
-		{"POST", "/api/notifications/read-all", 0, TO_NOTIFIER, GW_ID_NONE, ""},
-		{"GET", "/api/me/notification-settings", 0, TO_NOTIFIER, GW_ID_NONE, ""},
-		{"PUT", "/api/me/notification-settings", SVC_ROUTE_JSON, TO_NOTIFIER, GW_ID_NONE, ""},
+		 "notification", false},
+		{"POST", "/api/notifications/read-all", 0, TO_NOTIFIER, GW_ID_NONE, "", false},
+		{"GET", "/api/me/notification-settings", 0, TO_NOTIFIER, GW_ID_NONE, "", false},
+		{"PUT", "/api/me/notification-settings", SVC_ROUTE_JSON, TO_NOTIFIER, GW_ID_NONE, "", false},
 		/* ai-agent: a chat turn's answer (JSON, or an SSE stream) comes
 		 * through as it is written. MCP bodies are the transport's to
 		 * check (JSON-RPC errors, not ours). */
-		{"POST", "/api/chat", SVC_ROUTE_JSON, TO_AGENT, GW_ID_NONE, ""},
-		{"POST", "/api/chat/parse", SVC_ROUTE_JSON, TO_AGENT, GW_ID_NONE, ""},
-		{"GET", "/api/conversations", 0, TO_AGENT, GW_ID_NONE, ""},
-		{"GET", "/api/conversations/{id}", 0, TO_AGENT, GW_ID_UUID, "conversation"},
-		{"DELETE", "/api/conversations/{id}", 0, TO_AGENT, GW_ID_UUID, "conversation"},
-		{"POST", "/api/mcp", 0, TO_AGENT, GW_ID_NONE, ""},
-		{"GET", "/api/mcp", 0, TO_AGENT, GW_ID_NONE, ""},
+		{"POST", "/api/chat", SVC_ROUTE_JSON, TO_AGENT, GW_ID_NONE, "", false},
+		{"POST", "/api/chat/parse", SVC_ROUTE_JSON, TO_AGENT, GW_ID_NONE, "", false},
+		{"GET", "/api/conversations", 0, TO_AGENT, GW_ID_NONE, "", false},
+		{"GET", "/api/conversations/{id}", 0, TO_AGENT, GW_ID_UUID, "conversation", false},
+		{"DELETE", "/api/conversations/{id}", 0, TO_AGENT, GW_ID_UUID, "conversation", false},
+		{"POST", "/api/mcp", 0, TO_AGENT, GW_ID_NONE, "", true},
+		{"GET", "/api/mcp", 0, TO_AGENT, GW_ID_NONE, "", true},
 	};
 	int rc = 0;
 	for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)

@@ -100,6 +100,21 @@ static void a_stream_alone_is_widened_for_the_sidecars(void **state)
 	assert_string_equal(gw_forward_response_header("allow"), "Allow");
 }
 
+static void json_rpc_errors_are_the_peers_own(void **state)
+{
+	(void)state;
+	const char *one = "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32001,"
+			  "\"message\":\"Session not found\"}}";
+	assert_true(gw_rpc_error_body(one, strlen(one)));
+	const char *batch = "[{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{}},"
+			    "{\"jsonrpc\":\"2.0\",\"id\":2,\"error\":{\"code\":-32602}}]";
+	assert_true(gw_rpc_error_body(batch, strlen(batch)));
+	const char *dapr = "{\"errorCode\":\"ERR_DIRECT_INVOKE\",\"message\":\"denied\"}";
+	assert_false(gw_rpc_error_body(dapr, strlen(dapr)));
+	assert_false(gw_rpc_error_body("{\"jsonrpc\":\"2.0\",\"error\":1}", 29));
+	assert_false(gw_rpc_error_body("nope", 4));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -109,6 +124,7 @@ int main(void)
 		cmocka_unit_test(ids_are_checked_before_they_travel),
 		cmocka_unit_test(the_query_is_encoded_again),
 		cmocka_unit_test(a_stream_alone_is_widened_for_the_sidecars),
+		cmocka_unit_test(json_rpc_errors_are_the_peers_own),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
