@@ -31,6 +31,11 @@ def owned_by_task_service(path):
     return path == "/api/tags" or path == "/api/tasks" or path.startswith("/api/tasks/")
 
 
+def owned_by_ai_agent(path):
+    return path.startswith("/api/chat") or path.startswith("/api/conversations") or \
+        path == "/api/mcp"
+
+
 def owned_by_notifier(path):
     return (path == "/api/me/notification-settings" or
             (path.startswith("/api/notifications") and path != "/api/notifications/stream"))
@@ -38,7 +43,8 @@ def owned_by_notifier(path):
 
 @pytest.fixture(scope="module")
 def routes():
-    return {name: print_routes(name) for name in ("api-gateway", "task-service", "notifier")}
+    return {name: print_routes(name)
+            for name in ("api-gateway", "task-service", "notifier", "ai-agent")}
 
 
 def test_the_gateway_serves_the_file_it_was_built_from():
@@ -120,7 +126,7 @@ def _call(method, path):
     if op.get("security", SPEC["security"]):
         headers.update(auth(new_user()))
     body = {} if "requestBody" in op else None
-    if "text/event-stream" in op["responses"].get("200", {}).get("content", {}):
+    if method == "GET" and "text/event-stream" in op["responses"].get("200", {}).get("content", {}):
         with EventStream(url, headers) as stream:  # open: the status is the answer
             return Response(stream.status, stream.headers, stream.body)
     return request(method, url, body, headers)
@@ -133,6 +139,8 @@ def test_every_spec_operation_is_served(routes, method, path):
         assert (method, path) in routes["task-service"], "task-service does not register it"
     if owned_by_notifier(path):
         assert (method, path) in routes["notifier"], "notifier does not register it"
+    if owned_by_ai_agent(path):
+        assert (method, path) in routes["ai-agent"], "ai-agent does not register it"
     r = _call(method, path)
     assert not _is_router_answer(r), (r.status, r.body)
     assert r.status != 429, r.body
