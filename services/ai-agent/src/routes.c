@@ -372,49 +372,41 @@ static bool page_query(struct svc_req *req, struct svc_resp *resp, const char **
 	return true;
 }
 
-static void answer_text(struct svc_resp *resp, enum svc_result r, char *json,
-			const struct svc_err *err, struct svc_req *req)
+/* What a page route reads: the user's conversations, or one of them. */
+typedef enum svc_result (*page_fn)(struct svc_pg *pg, const char *user, const char *id,
+				   const char *cursor, long limit, char **out,
+				   struct svc_err *err);
+
+static enum svc_result conv_page(struct svc_pg *pg, const char *user, const char *id,
+				 const char *cursor, long limit, char **out, struct svc_err *err)
 {
+	(void)id;
+	return agt_store_conv_page(pg, user, cursor, limit, out, err);
+}
+
+/* GET /api/conversations and GET /api/conversations/{id}: route->arg is
+ * the page_fn. */
+static void h_page(struct svc_req *req, struct svc_resp *resp)
+{
+	struct agt_ctx *ctx = req->ctx;
+	page_fn fetch = *(page_fn const *)req->arg;
+	struct svc_claims who;
+	const char *cursor;
+	long limit;
+	if (!caller(ctx, req, resp, "chat", &who) || !page_query(req, resp, &cursor, &limit))
+		return;
+	struct svc_err err = {0};
+	char *json = NULL;
+	struct svc_pg *pg = svc_pg_acquire(ctx->db, ctx->pg.wait_ms, &err);
+	enum svc_result r = pg ? fetch(pg, who.sub, svc_req_param(req, "id"), cursor, limit, &json,
+				       &err)
+			       : err.code;
+	svc_pg_release(ctx->db, pg);
 	if (r != SVC_OK) {
-		fail(req, resp, err);
+		fail(req, resp, &err);
 		return;
 	}
 	svc_resp_raw(resp, 200, "application/json", json, strlen(json));
-}
-
-static void h_list(struct svc_req *req, struct svc_resp *resp)
-{
-	struct agt_ctx *ctx = req->ctx;
-	struct svc_claims who;
-	const char *cursor;
-	long limit;
-	if (!caller(ctx, req, resp, "chat", &who) || !page_query(req, resp, &cursor, &limit))
-		return;
-	struct svc_err err = {0};
-	char *json = NULL;
-	struct svc_pg *pg = svc_pg_acquire(ctx->db, ctx->pg.wait_ms, &err);
-	enum svc_result r =
-		pg ? agt_store_conv_page(pg, who.sub, cursor, limit, &json, &err) : err.code;
-	svc_pg_release(ctx->db, pg);
-	answer_text(resp, r, json, &err, req);
-}
-
-static void h_show(struct svc_req *req, struct svc_resp *resp)
-{
-	struct agt_ctx *ctx = req->ctx;
-	struct svc_claims who;
-	const char *cursor;
-	long limit;
-	if (!caller(ctx, req, resp, "chat", &who) || !page_query(req, resp, &cursor, &limit))
-		return;
-	struct svc_err err = {0};
-	char *json = NULL;
-	struct svc_pg *pg = svc_pg_acquire(ctx->db, ctx->pg.wait_ms, &err);
-	enum svc_result r = pg ? agt_store_conv_show(pg, who.sub, svc_req_param(req, "id"), cursor,
-						     limit, &json, &err)
-			       : err.code;
-	svc_pg_release(ctx->db, pg);
-	answer_text(resp, r, json, &err, req);
 }
 
 static void h_delete(struct svc_req *req, struct svc_resp *resp)
@@ -507,8 +499,9 @@ int agt_routes_register(struct svc_app *app, struct agt_ctx *ctx)
 	int rc = 0;
 	rc |= svc_app_route_on(app, ctx->chat, "POST", "/api/chat", h_chat, NULL, SVC_ROUTE_JSON);
 	rc |= svc_app_route(app, "POST", "/api/chat/parse", h_parse, NULL, SVC_ROUTE_JSON);
-	rc |= svc_app_route(app, "GET", "/api/conversations", h_list, NULL, 0);
-	rc |= svc_app_route(app, "GET", "/api/conversations/{id}", h_show, NULL, 0);
+	static const page_fn list = conv_page, show = agt_store_conv_show;
+	rc |= svc_app_route(app, "GET", "/api/conversations", h_page, (void *)&list, 0);
+	rc |= svc_app_route(app, "GET", "/api/conversations/{id}", h_page, (void *)&show, 0);
 	rc |= svc_app_route(app, "DELETE", "/api/conversations/{id}", h_delete, NULL, 0);
 	/* The transport's own checks (content type, Accept, sessions) are
 	 * agt_mcp_handle's: no JSON flag here. */
