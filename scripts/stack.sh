@@ -315,6 +315,14 @@ service_env() { # service_env INDEX -> prints KEY=VALUE lines for env
   fi
   if [ "$i" -eq 0 ]; then gateway_env; fi
   if [ "${SERVICES[$i]}" = notifier ]; then notifier_env; fi
+  # ai-agent's model, when the caller names one (services/ai-agent/README.md);
+  # the key itself stays in the secret store.
+  if [ "${SERVICES[$i]}" = ai-agent ]; then
+    local v
+    for v in LLM_BASE_URL LLM_MODEL LLM_API_KEY_SECRET; do
+      [ -z "${!v:-}" ] || echo "$v=${!v}"
+    done
+  fi
   # A second replica may run with settings of its own (the system tests
   # put a scripted model behind ai-agent-2 this way).
   if [ "$REP" -ne 1 ] && [ -f "$RUN/env/${SERVICES[$i]}-$REP.env" ]; then
