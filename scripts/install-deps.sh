@@ -11,7 +11,7 @@ PKGS=(
   libjwt-dev libcurl4-openssl-dev libsodium-dev libical-dev tzdata libcmocka-dev
   postgresql redis-server
   default-jre-headless maven
-  python3 python3-pytest python3-jsonschema python3-yaml python3-aiosmtpd
+  python3 python3-pytest python3-jsonschema python3-yaml python3-aiosmtpd python3-venv
   python3-h2 openssl # the sidecars' gRPC API in the zero-trust tests; the stack's trust bundle
   iproute2 procps wrk
 )

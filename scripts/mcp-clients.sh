@@ -19,6 +19,7 @@ log() { echo "mcp-clients: $*" >&2; }
 if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import mcp' 2>/dev/null; then
   log "installing the MCP Python SDK $MCP_PY_VERSION into $VENV"
   if ! /usr/bin/python3 -m venv --help >/dev/null 2>&1 || ! /usr/bin/python3 -c 'import ensurepip' 2>/dev/null; then
+    $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends python3-venv >/dev/null
   fi
   rm -rf "$VENV.tmp"
@@ -34,6 +35,7 @@ fi
 if [ ! -f "$NODE_DIR/node_modules/@modelcontextprotocol/sdk/package.json" ]; then
   log "installing the MCP TypeScript SDK $MCP_TS_VERSION into $NODE_DIR"
   if ! command -v npm >/dev/null || ! command -v node >/dev/null; then
+    $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
   fi
   rm -rf "$NODE_DIR.tmp"
