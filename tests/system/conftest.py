@@ -124,6 +124,17 @@ def eventually(fn, timeout=30, interval=0.25):
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
+def settle_routing(url, headers, timeout=60):
+    """Waits until url answers 200 five times in a row: after a replica's
+    sidecar stops, its row in the sidecars' name resolution (sqlite) ages
+    out only after a while, and until then a call may still be routed to
+    it (and fail with 502)."""
+    def settled():
+        return all(request("GET", url, None, headers, timeout=20).status == 200
+                   for _ in range(5))
+    assert eventually(settled, timeout=timeout, interval=1), url
+
+
 def stack(*args):
     """Runs scripts/stack.sh on the test stack (e.g. stack("stop", "kafka"))."""
     subprocess.run([os.path.join(ROOT, "scripts", "stack.sh"), *args], check=True,

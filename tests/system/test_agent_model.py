@@ -19,8 +19,8 @@ import uuid
 
 import pytest
 
-from conftest import (BIN, GATEWAY, RUN, auth, eventually, free_port, new_user, request, stack,
-                      stack_service_env)
+from conftest import (BIN, GATEWAY, RUN, auth, eventually, free_port, new_user, request,
+                      settle_routing, stack, stack_service_env)
 
 
 def llm_key():
@@ -290,20 +290,14 @@ def scripted_replica(provider):
     stack("stop", "ai-agent")
     stack("stop", "ai-agent-daprd")
     try:
-        # Until the first replica's sidecar is gone from name resolution
-        # (its row ages out), a call may still be routed to it.
-        h = auth(new_user())
-
-        def settled():
-            return all(request("GET", GATEWAY + "/api/conversations", None, h,
-                               timeout=20).status == 200 for _ in range(5))
-        assert eventually(settled, timeout=60, interval=1)
+        settle_routing(GATEWAY + "/api/conversations", auth(new_user()))
         yield
     finally:
         os.remove(os.path.join(env_dir, "ai-agent-2.env"))
         stack("stop", "ai-agent-2-daprd")
         stack("stop", "ai-agent-2")
         stack("start", "ai-agent")
+        settle_routing(GATEWAY + "/api/conversations", auth(new_user()))
 
 
 def test_the_turn_streams_through_the_gateway_and_sidecars_as_it_happens(fresh):

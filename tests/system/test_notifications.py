@@ -20,7 +20,7 @@ import pytest
 
 from conftest import (GATEWAY, RedisSubscriber, auth, event_validators, eventually,
                       kafka_events, make_token, new_user, psql, publish_event, request,
-                      service_url, stack, stack_service_env)
+                      service_url, settle_routing, stack, stack_service_env)
 
 API = GATEWAY + "/api"
 
@@ -137,6 +137,7 @@ def test_two_notifier_replicas_still_notify_once():
     finally:
         stack("stop", "notifier-2-daprd")
         stack("stop", "notifier-2")
+        settle_routing(API + "/notifications", auth(user))
 
 
 def test_task_events_notify_nobody_and_recurrences_do():

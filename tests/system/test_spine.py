@@ -149,7 +149,7 @@ def test_bad_input_gets_a_clear_4xx_and_changes_nothing():
 
 
 def test_routes_not_built_yet_answer_404_json():
-    for name, path in [("ai-agent", "/api/chat"), ("reminder-service", "/api/reminders"),
+    for name, path in [("ai-agent", "/api/agents"), ("reminder-service", "/api/reminders"),
                        ("recurrence-service", "/api/series")]:
         r = request("GET", service_url(name) + path)
         assert r.status == 404, name
