@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# kube-apiserver, built once from the Go module proxy and cached by version.
+# Prints the binary's path.
+#
+# The k8s.io/kubernetes module points its k8s.io/* staging modules at
+# ./staging with replace lines and requires them at v0.0.0. In a writable
+# copy we drop those replace lines, require each staging module at the
+# published v0.<minor>.<patch> that matches, drop the sample-* modules
+# (never published) and remove vendor/ and go.work, then build.
+set -euo pipefail
+TOOL=kube-apiserver
+. "$(dirname "$0")/lib.sh"
+V="${KUBE_VERSION:-v1.33.13}"
+out="$CACHE/kube-apiserver/$V/kube-apiserver"
+cached_or_build "$out" "kube-apiserver $V"
+work="$CACHE/kube-apiserver/src-$V"
+mod_copy k8s.io/kubernetes "$V" "$work"
+staging="v0.${V#v1.}"
+rm -rf "$work/vendor" "$work/go.work" "$work/go.work.sum"
+awk -v sv="$staging" '
+  /^replace \($/ { skip = 1; next }
+  skip && /^\)$/ { skip = 0; next }
+  skip { next }
+  /^[[:space:]]*k8s\.io\/sample-/ { next }
+  /^[[:space:]]*k8s\.io\/[a-z-]+ v0\.0\.0$/ { sub(/v0\.0\.0$/, sv) }
+  { print }
+' "$work/go.mod" > "$work/go.mod.new"
+mv "$work/go.mod.new" "$work/go.mod"
+(cd "$work" && GOFLAGS="$GOFLAGS -mod=mod" timed "kube-apiserver-$V" nice go build -p 2 -trimpath \
+  -ldflags "-s -w -X k8s.io/component-base/version.gitVersion=$V -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$(echo "${V#v1.}" | cut -d. -f1)" \
+  -o "$out.tmp" ./cmd/kube-apiserver) >&2
+mv "$out.tmp" "$out"
+rm -rf "$work"
+echo "$out"
