@@ -19,7 +19,7 @@ running() { [ -f "$D/$1.pid" ] && kill -0 "$(cat "$D/$1.pid")" 2>/dev/null; }
 
 stop_one() {
   running "$1" || { rm -f "$D/$1.pid"; return 0; }
-  local pid; pid=$(cat "$D/$1.pid") i
+  local pid i; pid=$(cat "$D/$1.pid")
   kill -TERM "$pid" 2>/dev/null || true
   for ((i = 0; i < 60; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
   kill -KILL "$pid" 2>/dev/null || true
