@@ -22,6 +22,7 @@ OFF="${DEPLOY_PORT_OFFSET:-12000}"
 PROJECT=todo-deploy-test
 export TODO_HTTP_PORT=$((8080 + OFF)) KUBE_PORT=$((6443 + OFF)) ETCD_PORT=$((2379 + OFF))
 T0=$(date +%s)
+PY=/usr/bin/python3   # Debian's: its PyYAML comes with scripts/install-deps.sh
 passed=0 failed=0
 say() { echo "deploy-test: $*" >&2; }
 ok() { passed=$((passed + 1)); echo "ok   $*"; }
@@ -74,7 +75,7 @@ compose down -v --remove-orphans >/dev/null 2>&1
 t=$(date +%s)
 if compose up -d --no-build --pull never --wait --wait-timeout 300 >"$ROOT/.run/docker/compose-up.log" 2>&1; then
   ok "docker compose up: every service healthy ($(( $(date +%s) - t )) s)"
-  if python3 "$D/spine.py" "http://127.0.0.1:$TODO_HTTP_PORT" docker compose -p "$PROJECT"; then
+  if "$PY" "$D/spine.py" "http://127.0.0.1:$TODO_HTTP_PORT" docker compose -p "$PROJECT"; then
     ok "the spine passes against the suite in containers"
   else
     bad "the spine against the suite in containers"
@@ -132,7 +133,7 @@ if [ $kube -eq 1 ]; then
     # The server warns about fields its schemas (Dapr's CRDs included) do not know.
     if grep -i 'unknown field' "$ROOT/.run/kube/install-$env.log"; then bad "$env: the server found unknown fields"
     else ok "$env: no field unknown to the server"; fi
-    if python3 "$D/check_chart.py" "$env" "$ns" todo > "$ROOT/.run/kube/check-$env.log" 2>&1; then
+    if "$PY" "$D/check_chart.py" "$env" "$ns" todo > "$ROOT/.run/kube/check-$env.log" 2>&1; then
       ok "$env: the stored release matches its values ($(tail -n 1 "$ROOT/.run/kube/check-$env.log" | sed 's/^[a-z]*: //'))"
     else
       bad "$env: the stored release does not match its values"; grep -E '^FAIL|Error|Traceback' -A3 "$ROOT/.run/kube/check-$env.log"

@@ -55,13 +55,13 @@ manifest = subprocess.run([os.environ["HELM"], "get", "manifest", release, "-n",
                           capture_output=True, text=True, check=True).stdout
 docs = [d for d in yaml.safe_load_all(manifest) if d]
 stored = {}
+kinds = {}
 for d in docs:
-    kind, name = d["kind"], d["metadata"]["name"]
-    got = subprocess.run(["kubectl", "-n", ns, "get", f"{kind}.{d['apiVersion'].split('/')[0]}"
-                          if "/" in d["apiVersion"] else kind, name, "-o", "json"],
-                         capture_output=True, text=True)
-    if got.returncode == 0:
-        stored[(kind, name)] = json.loads(got.stdout)
+    group = d["apiVersion"].split("/")[0] if "/" in d["apiVersion"] else ""
+    kinds[d["kind"]] = f"{d['kind']}.{group}" if group else d["kind"]
+for kind, resource in kinds.items():
+    for item in json.loads(kubectl("get", resource, "-o", "json"))["items"]:
+        stored[(kind, item["metadata"]["name"])] = item
 missing = [f"{d['kind']}/{d['metadata']['name']}" for d in docs
            if (d["kind"], d["metadata"]["name"]) not in stored]
 check(f"all {len(docs)} objects of the release are stored", not missing, missing)
