@@ -37,9 +37,6 @@ RUN set -eu; \
 FROM ${BASE_IMAGE} AS service
 ARG BASE_IMAGE
 ARG SERVICE
-ARG VERSION=dev
-ARG REVISION=unknown
-ARG CREATED=unknown
 # Only the packages of the libraries this service links (and their data:
 # zone rules, CA certificates), derived in the build stage.
 COPY --from=build /out/${SERVICE}/usr/share/todo-suite/packages /usr/share/todo-suite/packages
@@ -51,6 +48,11 @@ RUN set -eu; \
     useradd --system --uid 10001 --user-group --no-create-home --home-dir /nonexistent \
       --shell /usr/sbin/nologin todo
 COPY --from=build /out/${SERVICE}/ /
+# Declared here, after the steps that cost: a new revision or date changes
+# only the label.
+ARG VERSION=dev
+ARG REVISION=unknown
+ARG CREATED=unknown
 LABEL org.opencontainers.image.title="todo-suite ${SERVICE}" \
       org.opencontainers.image.description="todo-suite ${SERVICE}: a C service of the todo suite, run beside a Dapr sidecar" \
       org.opencontainers.image.version="${VERSION}" \
