@@ -71,6 +71,23 @@ while IFS='=' read -r k v; do export "$k=$v"; done <<< "$images"
 
 # ---- 2. docker compose -----------------------------------------------------
 phase "docker compose"
+# What compose would build for users is what was just built: each service
+# with a build section names an image made from its own target and SERVICE.
+mismatch=$(compose config --format json | "$PY" -c '
+import json, subprocess, sys
+for name, s in json.load(sys.stdin)["services"].items():
+    b = s.get("build")
+    if not b:
+        continue
+    want = "todo-suite " + b.get("args", {}).get("SERVICE", "")
+    out = subprocess.run(["docker", "image", "inspect", "-f", "{{json .Config.Labels}}", s["image"]],
+                         capture_output=True, text=True).stdout
+    got = (json.loads(out) or {}).get("org.opencontainers.image.title") if out else None
+    if b.get("target") != "service" or got != want:
+        print("%s: %s is %r, compose builds %r" % (name, s["image"], got, want))
+')
+if [ -z "$mismatch" ]; then ok "every image compose would build was built from the same target and arguments"
+else bad "compose and make images disagree: $mismatch"; fi
 compose down -v --remove-orphans >/dev/null 2>&1
 t=$(date +%s)
 if compose up -d --no-build --pull never --wait --wait-timeout 300 >"$ROOT/.run/docker/compose-up.log" 2>&1; then
