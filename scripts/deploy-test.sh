@@ -103,6 +103,20 @@ else
   compose ps -a
 fi
 listeners_on_loopback compose
+# The web image (not part of compose: the gateway serves the web app there)
+# runs as it would in the cluster: no network, read-only root, /tmp only.
+web=$(docker run -d --network none --read-only --tmpfs /tmp --cap-drop ALL \
+        "${TODO_IMAGE_PREFIX}web:$TODO_TAG" 2>&1)
+for _ in $(seq 60); do
+  [ "$(docker inspect -f '{{.State.Health.Status}}' "$web" 2>/dev/null)" = healthy ] && break; sleep 0.5
+done
+if [ "$(docker inspect -f '{{.State.Health.Status}}' "$web" 2>/dev/null)" = healthy ] &&
+   docker exec "$web" /usr/local/bin/todo-healthcheck /index.html; then
+  ok "web image: healthy and serving index.html as user $(docker exec "$web" id -u), read-only root"
+else
+  bad "web image: $(docker logs "$web" 2>&1 | tail -n 5)"
+fi
+docker rm -f "$web" >/dev/null 2>&1
 [ $failed -eq 0 ] || compose logs --tail 30 2>&1 | tail -n 200
 compose down -v --remove-orphans >/dev/null 2>&1
 left=$(docker ps -aq; docker volume ls -q --filter "label=com.docker.compose.project=$PROJECT";
