@@ -43,6 +43,7 @@ cleanup() {
   [ $kube -eq 0 ] || "$D/kube.sh" stop
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM   # so that an interrupted run cleans up too
 
 # Our daemons (dockerd, containerd, their proxies, etcd, kube-apiserver)
 # must listen on loopback only.
