@@ -38,6 +38,8 @@ compose() { docker compose -p "$PROJECT" "$@"; }
 cleanup() {
   if [ $engine -eq 1 ]; then
     compose down -v --remove-orphans >/dev/null 2>&1 || true
+    # The engine is ours alone: no container of it outlives the test.
+    docker ps -aq | xargs -r docker rm -f >/dev/null 2>&1 || true
     "$D/docker.sh" stop
   fi
   [ $kube -eq 0 ] || "$D/kube.sh" stop
