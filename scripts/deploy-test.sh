@@ -136,7 +136,9 @@ if "$D/render-k8s.sh" --check; then ok "k8s/ is what the chart renders"; else ba
 if "$D/lint-k8s.sh"; then ok "k8s/ passes kubernetes-validate --strict and kube-score"
 else bad "k8s/ lint"; fi
 HELM=$("$D/helm.sh") || exit 1
-export HELM
+KUBECTL=$("$D/kube.sh" kubectl) || exit 1
+export HELM KUBECTL
+kubectl() { "$KUBECTL" "$@"; }
 kc=$("$D/kube.sh" start) && kube=1 || { bad "kube-apiserver did not start"; }
 if [ $kube -eq 1 ]; then
   export "$kc"

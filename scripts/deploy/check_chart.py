@@ -6,7 +6,7 @@ contexts the values say; NetworkPolicies allow exactly the calls in
 `invokes`; the Ingress routes /api and /; the Dapr components came from
 dapr-components/.
 
-    check_chart.py ENV NAMESPACE RELEASE   (KUBECONFIG and HELM set)
+    check_chart.py ENV NAMESPACE RELEASE   (KUBECONFIG, HELM and KUBECTL set)
 
 Prints one line per check and 'N passed, N failed' last; exits 1 on any
 failure."""
@@ -46,7 +46,7 @@ values = merge(load(os.path.join(CHART, "values.yaml")),
 
 
 def kubectl(*args):
-    out = subprocess.run(["kubectl", "-n", ns, *args], capture_output=True, text=True, check=True)
+    out = subprocess.run([os.environ.get("KUBECTL", "kubectl"), "-n", ns, *args], capture_output=True, text=True, check=True)
     return out.stdout
 
 

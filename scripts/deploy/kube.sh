@@ -8,6 +8,7 @@
 #   scripts/deploy/kube.sh stop
 #
 # Ports: KUBE_PORT (18443), ETCD_PORT (14379) and ETCD_PORT+1 (peer).
+# `kubectl` prints a kubectl: the machine's, else one built like the server.
 set -euo pipefail
 TOOL=kube
 . "$(dirname "$0")/lib.sh"
@@ -29,7 +30,7 @@ stop_one() {
 stop() { stop_one kube-apiserver; stop_one etcd; }
 
 start() {
-  local etcd kas; etcd=$("$ROOT/scripts/deploy/etcd.sh"); kas=$("$ROOT/scripts/deploy/kube-apiserver.sh")
+  local etcd kas; etcd=$("$ROOT/scripts/deploy/etcd.sh"); kas=$("$ROOT/scripts/deploy/k8s-build.sh" kube-apiserver)
   stop
   rm -rf "$D"; mkdir -p "$D/certs"; chmod 700 "$D"
   setsid nice "$etcd" --name todo --data-dir "$D/etcd" \
@@ -69,7 +70,7 @@ KC
   local i
   for ((i = 0; i < 240; i++)); do
     if [ -f "$D/certs/apiserver.crt" ] &&
-       KUBECONFIG="$D/kubeconfig" kubectl get --raw /readyz >/dev/null 2>&1; then
+       KUBECONFIG="$D/kubeconfig" "$("$0" kubectl)" get --raw /readyz >/dev/null 2>&1; then
       echo "KUBECONFIG=$D/kubeconfig"; return 0
     fi
     running kube-apiserver || break
@@ -82,7 +83,8 @@ KC
 }
 
 case "${1:-}" in
+  kubectl) command -v kubectl || "$ROOT/scripts/deploy/k8s-build.sh" kubectl ;;
   start) start ;;
   stop) stop ;;
-  *) echo "usage: $0 start|stop" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|kubectl" >&2; exit 2 ;;
 esac
