@@ -71,6 +71,12 @@ def obj(kind, name):
     return stored.get((kind, name))
 
 
+def own_config(app):
+    """The app's own Dapr Configuration (dapr-components/config/<app>.yaml)."""
+    path = os.path.join(ROOT, "dapr-components", "config", app + ".yaml")
+    return load(path)["metadata"]["name"] if os.path.exists(path) else None
+
+
 svcs = values["services"]
 for name, svc in svcs.items():
     dep = obj("Deployment", name)
@@ -80,7 +86,7 @@ for name, svc in svcs.items():
     pod = dep["spec"]["template"]
     ann = pod["metadata"]["annotations"]
     want = {"dapr.io/enabled": "true", "dapr.io/app-id": name, "dapr.io/app-port": str(svc["port"]),
-            "dapr.io/config": svc.get("daprConfig", values["dapr"]["config"]),
+            "dapr.io/config": svc.get("daprConfig") or own_config(name) or values["dapr"]["config"],
             "dapr.io/log-level": values["dapr"]["logLevel"],
             "dapr.io/sidecar-cpu-limit": values["dapr"]["sidecar"]["cpuLimit"],
             "dapr.io/sidecar-memory-limit": values["dapr"]["sidecar"]["memoryLimit"],
@@ -164,6 +170,8 @@ files = sorted(glob.glob(os.path.join(ROOT, "dapr-components", "*.yaml"))
                + glob.glob(os.path.join(ROOT, "dapr-components", "config", "*.yaml")))
 for path in files:
     src = load(path)
+    if src["kind"] == "Configuration" and src["metadata"]["name"] == "daprsystem":
+        continue  # Sentry's: the control plane brings its own
     got = obj(src["kind"], src["metadata"]["name"])
     rel = os.path.relpath(path, ROOT)
     check(f"{src['kind']} {src['metadata']['name']} from {rel} stored", got)
@@ -177,6 +185,10 @@ for path in files:
     if got and src["kind"] == "Configuration":
         check(f"{src['metadata']['name']}: no nameResolution (Kubernetes DNS, never mDNS)",
               "nameResolution" not in got["spec"])
+        policies = (got["spec"].get("accessControl") or {}).get("policies") or []
+        wrong = [p["appId"] for p in policies if p.get("namespace", ns) != ns]
+        check(f"{src['metadata']['name']}: access-control policies name namespace {ns}",
+              not wrong, wrong)
 
 # Secrets: made by the chart, never in the values.
 check("JWT signing key Secret stored", obj("Secret", "jwt-signing-key"))

@@ -114,3 +114,24 @@ secretKeyRef: {{ toJson .v.secretKeyRef }}
 value: {{ toString .v | quote }}
 {{- end }}
 {{- end -}}
+
+{{/* The shared Dapr Configuration's spec (dapr.config, from
+     dapr-components/config/), without its local name resolution. */}}
+{{- define "todo.sharedConfigSpec" -}}
+{{- range $path, $_ := .Files.Glob "dapr-components/config/*.yaml" }}
+{{- $doc := $.Files.Get $path | fromYaml }}
+{{- if eq $doc.metadata.name $.Values.dapr.config }}
+{{- toYaml (omit $doc.spec "nameResolution") }}
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{/* The Configuration an app's sidecar runs with: services.<app>.daprConfig,
+     else its own (dapr-components/config/<app>.yaml) when there is one,
+     else the shared one. (dict "root" $ "name" N "svc" S) */}}
+{{- define "todo.daprConfig" -}}
+{{- $own := .root.Files.Get (printf "dapr-components/config/%s.yaml" .name) -}}
+{{- if .svc.daprConfig -}}{{ .svc.daprConfig }}
+{{- else if $own -}}{{ ($own | fromYaml).metadata.name }}
+{{- else -}}{{ .root.Values.dapr.config }}{{- end -}}
+{{- end -}}
