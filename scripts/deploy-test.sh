@@ -95,10 +95,21 @@ compose down -v --remove-orphans >/dev/null 2>&1
 t=$(date +%s)
 if compose up -d --no-build --pull never --wait --wait-timeout 300 >"$ROOT/.run/docker/compose-up.log" 2>&1; then
   ok "docker compose up: every service healthy ($(( $(date +%s) - t )) s)"
-  if "$PY" "$D/spine.py" "http://127.0.0.1:$TODO_HTTP_PORT" docker compose -p "$PROJECT"; then
+  state="$ROOT/.run/docker/spine-state.json"
+  if "$PY" "$D/spine.py" --state "$state" "http://127.0.0.1:$TODO_HTTP_PORT" docker compose -p "$PROJECT"; then
     ok "the spine passes against the suite in containers"
   else
     bad "the spine against the suite in containers"
+  fi
+  # Down and up again, volumes kept: the secrets made on first start, the
+  # accounts, tasks and notifications are all still there.
+  t=$(date +%s)
+  if compose down >/dev/null 2>&1 &&
+     compose up -d --no-build --pull never --wait --wait-timeout 300 >>"$ROOT/.run/docker/compose-up.log" 2>&1 &&
+     "$PY" "$D/spine.py" --again "$state" "http://127.0.0.1:$TODO_HTTP_PORT"; then
+    ok "down and up again: data and secrets kept ($(( $(date +%s) - t )) s)"
+  else
+    bad "down and up again"
   fi
 else
   bad "docker compose up (see below)"
@@ -175,6 +186,15 @@ if [ $kube -eq 1 ]; then
       bad "$env: the stored release does not match its values"; grep -E '^FAIL|Error|Traceback' -A3 "$ROOT/.run/kube/check-$env.log"
     fi
   done
+  # An upgrade keeps the Secrets the chart made (they are read back, not made anew).
+  key() { kubectl -n todo-dev get secret jwt-signing-key -o jsonpath='{.data.jwt-signing-key}'; }
+  k1=$(key)
+  if "$HELM" upgrade todo "$ROOT/helm/todo-suite" -n todo-dev -f "$ROOT/helm/todo-suite/values-dev.yaml" \
+       --set logLevel=info >/dev/null 2>&1 && [ -n "$k1" ] && [ "$(key)" = "$k1" ]; then
+    ok "dev: helm upgrade keeps the generated Secrets"
+  else
+    bad "dev: helm upgrade changed or lost the JWT key"
+  fi
   # Bad values are refused at install time, with a clear message, storing nothing.
   for bad_value in "logLevel=verbose" "services.task-service.port=0" "ingress.host=Not A Host" \
                    "resources.limits.memory=lots"; do

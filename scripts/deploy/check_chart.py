@@ -114,6 +114,10 @@ for name, svc in svcs.items():
     else:
         reps = svc.get("replicas", values["replicas"])
         check(f"{name}: {reps} replicas, no HPA", dep["spec"]["replicas"] == reps and not hpa)
+    least = auto["minReplicas"] if auto["enabled"] else svc.get("replicas", values["replicas"])
+    pdb = obj("PodDisruptionBudget", name)
+    check(f"{name}: a PodDisruptionBudget exactly when it runs more than one replica",
+          bool(pdb) == (least > 1), pdb and pdb["spec"])
     envs = {e["name"] for e in c["env"]}
     check(f"{name}: DATABASE_URL exactly when it uses postgres",
           ("DATABASE_URL" in envs) == ("postgres" in svc["uses"]), envs)

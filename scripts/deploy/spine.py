@@ -5,8 +5,12 @@ reminder due in a few seconds, see its task-created event on Kafka (read by
 todo-events in the compose network, as an external consumer would), and the
 reminder in the user's inbox.
 
-    spine.py GATEWAY_URL COMPOSE_COMMAND...
+    spine.py [--state FILE] GATEWAY_URL COMPOSE_COMMAND...
       e.g. spine.py http://127.0.0.1:20080 docker compose -p todo-deploy-test
+    spine.py --again FILE GATEWAY_URL
+      after `docker compose down` and `up` (volumes kept): the account
+      made before logs in and finds its task, its reminder still in the
+      inbox, and it is delivered only once.
 
 Prints one line per check and 'N passed, N failed' last."""
 import datetime
@@ -18,8 +22,13 @@ import urllib.error
 import urllib.request
 import uuid
 
-gateway, compose = sys.argv[1].rstrip("/"), sys.argv[2:]
+args = sys.argv[1:]
+mode, state = None, None
+if args and args[0] in ("--state", "--again"):
+    mode, state, args = args[0], args[1], args[2:]
+gateway, compose = args[0].rstrip("/"), args[1:]
 results = []
+PASSWORD = "a long passphrase"
 
 
 def check(what, ok, detail=""):
@@ -60,8 +69,21 @@ def finish():
 status, body = call("GET", "/healthz")
 check("gateway answers /healthz on the published port", status == 200, status)
 
+if mode == "--again":
+    with open(state) as f:
+        before = json.load(f)
+    status, login = call("POST", "/api/auth/login", {"email": before["email"], "password": PASSWORD})
+    check("the account made before the restart logs in", status == 200, (status, login))
+    if status == 200:
+        status, got = call("GET", "/api/tasks/" + before["task_id"], token=login["access_token"])
+        check("its task is still there", status == 200 and got["title"] == "Water the plants", got)
+        status, page = call("GET", "/api/notifications", token=login["access_token"])
+        mine = [n for n in page.get("items", []) if n["task_id"] == before["task_id"]]
+        check("its reminder is in the inbox once", len(mine) == 1, mine)
+    finish()
+
 email = f"deploy-{uuid.uuid4().hex[:12]}@example.com"
-status, reg = call("POST", "/api/auth/register", {"email": email, "password": "a long passphrase"})
+status, reg = call("POST", "/api/auth/register", {"email": email, "password": PASSWORD})
 if not check("register through the gateway", status == 201, (status, reg)):
     finish()
 token = reg["access_token"]
@@ -72,6 +94,9 @@ status, task = call("POST", "/api/tasks", {"title": "Water the plants",
                     token)
 if not check("create a task with a reminder 4 s ahead", status == 201, (status, task)):
     finish()
+if state:
+    with open(state, "w") as f:
+        json.dump({"email": email, "task_id": task["id"]}, f)
 
 
 def find_event():
