@@ -3,7 +3,8 @@
 # (scripts/deploy/docker.sh) and prints their sizes:
 #   <prefix><service>:<tag>  each folder of services/, and todo-events
 #   <prefix>web:<tag>        the web app's static files (deploy/images/web)
-#   <prefix>daprd:<v>-local  from the cached daprd build
+#   <prefix>daprd:<v>-local  from the cached daprd build (and sentry:<v>-local
+#                            once scripts/build-sentry.sh exists)
 #   <prefix>kafka:<v>-local, postgres:local, redis:local   for machines
 #                            without a registry (users' compose takes the
 #                            official images)
@@ -50,10 +51,14 @@ done
 build "${PREFIX}web:$TAG" -f "$ROOT/deploy/images/web/Dockerfile" "${meta[@]}" "$ROOT"
 
 ctx=$(mktemp -d); trap 'rm -rf "$ctx"; stop_engine' EXIT
-cp "$("$ROOT/scripts/build-daprd.sh")" "$ctx/daprd"
-build "${PREFIX}daprd:${DAPR_VERSION#v}-local" --build-arg "DAPR_VERSION=$DAPR_VERSION" \
-  -f "$ROOT/deploy/images/daprd/Dockerfile" "$ctx"
-rm -rf "$ctx"/*
+# daprd, and Sentry once the repo builds it (scripts/build-sentry.sh).
+for bin in daprd sentry; do
+  [ -x "$ROOT/scripts/build-$bin.sh" ] || continue
+  cp "$("$ROOT/scripts/build-$bin.sh")" "$ctx/$bin"
+  build "${PREFIX}$bin:${DAPR_VERSION#v}-local" --build-arg "DAPR_VERSION=$DAPR_VERSION" \
+    --build-arg "BINARY=$bin" -f "$ROOT/deploy/images/dapr/Dockerfile" "$ctx"
+  rm -rf "$ctx"/*
+done
 cp -r "$ROOT/deploy/images/kafka/." "$ctx/"
 cp -r "$(KAFKA_VERSION=$KAFKA_VERSION "$ROOT/scripts/fetch-kafka.sh")" "$ctx/libs"
 build "${PREFIX}kafka:$KAFKA_VERSION-local" --build-arg "KAFKA_VERSION=$KAFKA_VERSION" "$ctx"
