@@ -74,6 +74,27 @@ while IFS='=' read -r k v; do export "$k=$v"; done <<< "$images"
 
 # ---- 2. docker compose -----------------------------------------------------
 phase "docker compose"
+# The users' compose file with no variable set: only the gateway is
+# published, on 127.0.0.1:8080; no sidecar uses mDNS; the official images.
+defaults=$(env -i PATH="$PATH" DOCKER_CONFIG="$DOCKER_CONFIG" docker compose -f "$ROOT/docker-compose.yml" \
+             config --format json | "$PY" -c '
+import json, sys
+svcs = json.load(sys.stdin)["services"]
+ports = {n: [(p.get("host_ip"), p.get("published")) for p in s.get("ports", [])] for n, s in svcs.items()}
+ports = {n: p for n, p in ports.items() if p}
+if ports != {"api-gateway": [("127.0.0.1", "8080")]}:
+    print("published:", ports)
+images = {n: s["image"] for n, s in svcs.items()}
+for n, want in (("api-gateway-dapr", "daprio/daprd:1.18"), ("kafka", "apache/kafka:"),
+                ("postgres", "postgres:"), ("redis", "redis:"), ("task-service", "todo-suite/task-service:")):
+    if not images[n].startswith(want):
+        print(n, "runs", images[n])
+for n, s in svcs.items():
+    if "mdns" in json.dumps(s).lower():
+        print(n, "mentions mDNS")
+')
+if [ -z "$defaults" ]; then ok "docker-compose.yml as users run it: only 127.0.0.1:8080 published, official images"
+else bad "docker-compose.yml defaults: $defaults"; fi
 # What compose would build for users is what was just built: each service
 # with a build section names an image made from its own target and SERVICE.
 mismatch=$(compose config --format json | "$PY" -c '
