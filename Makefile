@@ -13,7 +13,7 @@ JOBS ?= 2
 WERROR ?= OFF
 
 .PHONY: all deps tools build web web-unit up down status logs test unit unit-asan fuzz-build fuzz \
-	fuzz-smoke system bench clean
+	fuzz-smoke system bench images k8s deploy-test clean
 
 all: build
 
@@ -88,12 +88,26 @@ system: build tools web
 bench: build tools
 	@bench/run.sh
 
+# Deployment (README.md, "Deployment"): every image on a Docker engine of
+# our own; k8s/ rendered from the chart per environment; the proof: the
+# suite in containers under docker compose with the spine run against it,
+# and the chart installed per environment into a real kube-apiserver.
+images:
+	@scripts/deploy/images.sh >/dev/null
+
+k8s:
+	@scripts/deploy/render-k8s.sh
+
+deploy-test: deps
+	@scripts/deploy-test.sh
+
 test:
 	@$(MAKE) --no-print-directory WERROR=ON unit
 	@$(MAKE) --no-print-directory WERROR=ON unit-asan
 	@$(MAKE) --no-print-directory WERROR=ON fuzz-smoke
 	@$(MAKE) --no-print-directory web-unit
 	@$(MAKE) --no-print-directory WERROR=ON system
+	@$(MAKE) --no-print-directory deploy-test
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) web/dist web/build
