@@ -210,15 +210,20 @@ static void h_forward(struct svc_req *req, struct svc_resp *resp)
 		svc_resp_errf(resp, SVC_EINVAL, NULL, "request URI too long");
 		return;
 	}
-	/* Authorization goes as the edge settled it: a personal API token
-	 * travels as the access JWT it was swapped for. */
+	/* A personal API token travels as the access token the edge swapped
+	 * it for; any other Authorization as it came. */
+	bool swap = gw_caller_personal(req);
 	struct svc_kv hdrs[16];
 	size_t nh = 0;
 	char bearer[1024];
-	snprintf(bearer, sizeof bearer, "Bearer %s", gw_upstream_token(req));
-	for (size_t i = 0; i < req->nheaders && nh < 14; i++) {
+	if (swap) {
+		snprintf(bearer, sizeof bearer, "Bearer %s", gw_upstream_token(req));
+		hdrs[nh++] = (struct svc_kv){"Authorization", bearer};
+	}
+	for (size_t i = 0; i < req->nheaders && nh < 15; i++) {
 		const struct svc_kv *h = &req->headers[i];
-		if (!gw_forward_request_header(h->name) || strcasecmp(h->name, "Authorization") == 0)
+		if (!gw_forward_request_header(h->name) ||
+		    (swap && strcasecmp(h->name, "Authorization") == 0))
 			continue;
 		/* "Accept: text/event-stream" alone puts the sidecars in their
 		 * SSE mode, which turns every answer but a 2xx into their own
@@ -229,7 +234,6 @@ static void h_forward(struct svc_req *req, struct svc_resp *resp)
 		else
 			hdrs[nh++] = *h;
 	}
-	hdrs[nh++] = (struct svc_kv){"Authorization", bearer};
 	hdrs[nh++] = (struct svc_kv){"X-Request-Id", req->request_id};
 
 	struct fwd *f = calloc(1, sizeof *f);
