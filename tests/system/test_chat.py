@@ -10,8 +10,8 @@ import uuid
 
 import pytest
 
-from conftest import (GATEWAY, EventStream, auth, bearer, event_validators, eventually,
-                      kafka_events, make_token, new_user, psql, register, request, service_url)
+from conftest import (GATEWAY, auth, bearer, event_validators, eventually, kafka_events,
+                      make_token, metric, new_user, psql, register, request, service_url)
 
 AGENT = "ai-agent"
 
@@ -84,6 +84,9 @@ def test_the_acceptance_conversation():
     assert calls(one) == [("complete_task", None)]
     assert one["tool_calls"][0]["result"]["task"]["title"] == "water the plants"
     assert tasks_of(h, status="pending") == []
+    agent = service_url(AGENT)
+    assert metric(agent, 'agent_tool_calls_total{tool="complete_task",result="ok"}') >= 2
+    assert metric(agent, 'agent_turns_total{planner="builtin",outcome="ok"}') >= 6
 
 
 def test_list_complete_by_position_and_delete_by_title():

@@ -8,6 +8,7 @@
 
 #include "reply.h"
 #include "svc/json.h"
+#include "svc/metrics.h"
 #include "svc/upstream.h"
 #include "svc/util.h"
 
@@ -391,10 +392,9 @@ static enum svc_result delete(struct agt_tasks *t, const char *id, const cJSON *
 	return r;
 }
 
-enum svc_result agt_tasks_run(void *ctx, const struct agt_tool *tool, const cJSON *args,
-			      cJSON **result, struct svc_err *err)
+static enum svc_result run_tool(struct agt_tasks *t, const struct agt_tool *tool,
+				const cJSON *args, cJSON **result, struct svc_err *err)
 {
-	struct agt_tasks *t = ctx;
 	*result = NULL;
 	const char *scope = tool->read_only ? "tasks:read" : "tasks:write";
 	if (t->who && !svc_claims_allow(t->who, scope))
@@ -444,5 +444,18 @@ enum svc_result agt_tasks_run(void *ctx, const struct agt_tool *tool, const cJSO
 	r = call(t, "POST", path, NULL, &out, err);
 	if (r == SVC_OK && !(*result = task_result(out)))
 		r = svc_err_set(err, SVC_ENOMEM, NULL, "out of memory");
+	return r;
+}
+
+enum svc_result agt_tasks_run(void *ctx, const struct agt_tool *tool, const cJSON *args,
+			      cJSON **result, struct svc_err *err)
+{
+	enum svc_result r = run_tool(ctx, tool, args, result, err);
+	/* Only catalogue tools get here: the label set stays small. */
+	char labels[96];
+	snprintf(labels, sizeof labels, "tool=\"%s\",result=\"%s\"", tool->name,
+		 svc_result_name(r));
+	svc_metrics_inc("agent_tool_calls_total",
+			"Tool calls run against task-service (chat and MCP), by outcome.", labels, 1);
 	return r;
 }

@@ -23,6 +23,7 @@
 #include "svc/auth.h"
 #include "svc/cursor.h"
 #include "svc/log.h"
+#include "svc/metrics.h"
 #include "svc/util.h"
 
 #define PAGE_DEFAULT 50
@@ -177,6 +178,11 @@ static enum svc_result run_turn(struct turn_job *j, cJSON **answer, struct svc_e
 			r = svc_err_set(err, SVC_ENOMEM, NULL, "out of memory");
 		}
 	}
+	char labels[64];
+	snprintf(labels, sizeof labels, "planner=\"%s\",outcome=\"%s\"",
+		 ctx->converse.model ? "model" : "builtin",
+		 r != SVC_OK ? "error" : out.failed ? "model_failed" : "ok");
+	svc_metrics_inc("agent_turns_total", "Chat turns, by planner and outcome.", labels, 1);
 	if (r == SVC_OK)
 		svc_info(j->request_id, "chat turn in conversation %s: %d tool call(s)%s%s",
 			 j->conv_id, cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(*answer,
