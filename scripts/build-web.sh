@@ -2,12 +2,16 @@
 # Builds the web app into web/dist: installs Node.js and npm from Debian
 # when missing, `npm ci` (npm's cache in ~/.cache/todo-suite/npm, outside
 # the repo) when node_modules is older than the lockfile, then `vite build`.
-# A no-op when web/dist is newer than every source of it.
+# A no-op when the output is newer than every source of it.
 #   scripts/build-web.sh          build (if needed)
 #   scripts/build-web.sh --deps   only make sure node_modules is installed
+# WEB_OUT puts the build elsewhere (default web/dist; the web image's build
+# stage writes straight into the folder it ships).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WEB="$ROOT/web"
+OUT="${WEB_OUT:-$WEB/dist}"
+case "$OUT" in /*) ;; *) OUT="$PWD/$OUT" ;; esac
 export npm_config_cache="${npm_config_cache:-$HOME/.cache/todo-suite/npm}"
 export npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false
 
@@ -31,11 +35,11 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
 fi
 [ "${1:-}" = --deps ] && exit 0
 
-if [ -f dist/index.html ] &&
+if [ -f "$OUT/index.html" ] &&
    [ -z "$(find src public index.html vite.config.ts tsconfig.json package.json package-lock.json \
-            -newer dist/index.html -print -quit 2>/dev/null)" ]; then
+            -newer "$OUT/index.html" -print -quit 2>/dev/null)" ]; then
   exit 0
 fi
-echo "build-web: vite build" >&2
-npx --no-install vite build --logLevel warn >&2
-touch dist/index.html
+echo "build-web: vite build -> $OUT" >&2
+npx --no-install vite build --logLevel warn --outDir "$OUT" --emptyOutDir >&2
+touch "$OUT/index.html"

@@ -74,42 +74,51 @@ while IFS='=' read -r k v; do export "$k=$v"; done <<< "$images"
 
 # ---- 2. docker compose -----------------------------------------------------
 phase "docker compose"
-# The users' compose file with no variable set: only the gateway is
-# published, on 127.0.0.1:8080; no sidecar uses mDNS; the official images.
+# The users' compose file with no variable set: only the web container (the
+# app and the /api proxy) is published, on 127.0.0.1:8080; no sidecar uses
+# mDNS; the official images.
 defaults=$(env -i PATH="$PATH" DOCKER_CONFIG="$DOCKER_CONFIG" docker compose -f "$ROOT/docker-compose.yml" \
              config --format json | "$PY" -c '
 import json, sys
 svcs = json.load(sys.stdin)["services"]
 ports = {n: [(p.get("host_ip"), p.get("published")) for p in s.get("ports", [])] for n, s in svcs.items()}
 ports = {n: p for n, p in ports.items() if p}
-if ports != {"api-gateway": [("127.0.0.1", "8080")]}:
+if ports != {"web": [("127.0.0.1", "8080")]}:
     print("published:", ports)
 images = {n: s["image"] for n, s in svcs.items()}
 for n, want in (("api-gateway-dapr", "daprio/daprd:1.18"), ("kafka", "apache/kafka:"),
-                ("postgres", "postgres:"), ("redis", "redis:"), ("task-service", "todo-suite/task-service:")):
+                ("postgres", "postgres:"), ("redis", "redis:"), ("task-service", "todo-suite/task-service:"),
+                ("web", "todo-suite/web:")):
     if not images[n].startswith(want):
         print(n, "runs", images[n])
+if svcs["web"]["build"]["args"].get("NODE_IMAGE") != "node:22-bookworm-slim":
+    print("web is built in", svcs["web"]["build"]["args"].get("NODE_IMAGE"))
 for n, s in svcs.items():
     if "mdns" in json.dumps(s).lower():
         print(n, "mentions mDNS")
 ')
-if [ -z "$defaults" ]; then ok "docker-compose.yml as users run it: only 127.0.0.1:8080 published, official images"
+if [ -z "$defaults" ]; then ok "docker-compose.yml as users run it: only the web front on 127.0.0.1:8080, official images"
 else bad "docker-compose.yml defaults: $defaults"; fi
 # What compose would build for users is what was just built: each service
-# with a build section names an image made from its own target and SERVICE.
+# with a build section names an image made from the same Dockerfile, target
+# and SERVICE (the web image: its own Dockerfile).
 mismatch=$(compose config --format json | "$PY" -c '
-import json, subprocess, sys
+import json, os, subprocess, sys
 for name, s in json.load(sys.stdin)["services"].items():
     b = s.get("build")
     if not b:
         continue
-    want = "todo-suite " + b.get("args", {}).get("SERVICE", "")
+    dockerfile = os.path.relpath(os.path.join(b["context"], b.get("dockerfile", "Dockerfile")), sys.argv[1])
+    if dockerfile == "Dockerfile":
+        want, ok = "todo-suite " + b.get("args", {}).get("SERVICE", ""), b.get("target") == "service"
+    else:
+        want, ok = "todo-suite web", dockerfile == "deploy/images/web/Dockerfile"
     out = subprocess.run(["docker", "image", "inspect", "-f", "{{json .Config.Labels}}", s["image"]],
                          capture_output=True, text=True).stdout
     got = (json.loads(out) or {}).get("org.opencontainers.image.title") if out else None
-    if b.get("target") != "service" or got != want:
-        print("%s: %s is %r, compose builds %r" % (name, s["image"], got, want))
-')
+    if not ok or got != want:
+        print("%s: %s is %r, compose builds %r from %s" % (name, s["image"], got, want, dockerfile))
+' "$ROOT")
 if [ -z "$mismatch" ]; then ok "every image compose would build was built from the same target and arguments"
 else bad "compose and make images disagree: $mismatch"; fi
 compose down -v --remove-orphans >/dev/null 2>&1
@@ -138,18 +147,32 @@ else
   compose ps -a
 fi
 listeners_on_loopback compose
-# The web image (not part of compose: the gateway serves the web app there)
-# runs as it would in the cluster: no network, read-only root, /tmp only.
+# The web image as the cluster runs it (behind the ingress, which routes
+# /api itself): no API_UPSTREAM, so static files only; no network,
+# read-only root, /tmp only.
 web=$(docker run -d --network none --read-only --tmpfs /tmp --cap-drop ALL \
         "${TODO_IMAGE_PREFIX}web:$TODO_TAG" 2>&1)
 for _ in $(seq 60); do
   [ "$(docker inspect -f '{{.State.Health.Status}}' "$web" 2>/dev/null)" = healthy ] && break; sleep 0.5
 done
 if [ "$(docker inspect -f '{{.State.Health.Status}}' "$web" 2>/dev/null)" = healthy ] &&
-   docker exec "$web" /usr/local/bin/todo-healthcheck /index.html; then
-  ok "web image: healthy and serving index.html as user $(docker exec "$web" id -u), read-only root"
+   docker exec "$web" /usr/local/bin/todo-healthcheck /index.html &&
+   [ -z "$(docker exec "$web" ls /tmp/nginx)" ]; then
+  ok "web image alone: healthy, serving index.html as user $(docker exec "$web" id -u), read-only root, no /api proxy"
 else
-  bad "web image: $(docker logs "$web" 2>&1 | tail -n 5)"
+  bad "web image alone: $(docker logs "$web" 2>&1 | tail -n 5)"
+fi
+docker rm -f "$web" >/dev/null 2>&1
+# A bad API_UPSTREAM stops it at once, saying why.
+# (Removed here, not by --rm: the daemon's own removal may lag behind the
+# check for leftovers below.)
+web=$(docker run -d --network none --read-only --tmpfs /tmp --cap-drop ALL -e 'API_UPSTREAM=x;y' \
+        "${TODO_IMAGE_PREFIX}web:$TODO_TAG" 2>&1)
+rc=$(timeout 30 docker wait "$web" 2>&1)
+if [ "$rc" = 2 ] && docker logs "$web" 2>&1 | grep -q 'API_UPSTREAM must be host:port'; then
+  ok "web image: a bad API_UPSTREAM is refused at start"
+else
+  bad "web image with API_UPSTREAM='x;y': exit $rc, $(docker logs "$web" 2>&1 | tail -n 3)"
 fi
 docker rm -f "$web" >/dev/null 2>&1
 [ $failed -eq 0 ] || compose logs --tail 30 2>&1 | tail -n 200

@@ -3,8 +3,10 @@
 against the values it was installed with: every object of the release was
 stored; the Deployments carry the Dapr annotations, probes and security
 contexts the values say; NetworkPolicies allow exactly the calls in
-`invokes`; the Ingress routes /api and /; the Dapr components came from
-dapr-components/.
+`invokes`, which are the calls the callees' Dapr Configurations allow, and
+Kafka and Redis exactly to the pods whose sidecars load their components;
+each sidecar may read exactly the Secrets its Configuration allows; the
+Ingress routes /api and /; the Dapr components came from dapr-components/.
 
     check_chart.py ENV NAMESPACE RELEASE   (KUBECONFIG, HELM and KUBECTL set)
 
@@ -71,10 +73,24 @@ def obj(kind, name):
     return stored.get((kind, name))
 
 
-def own_config(app):
+def own_config_doc(app):
     """The app's own Dapr Configuration (dapr-components/config/<app>.yaml)."""
     path = os.path.join(ROOT, "dapr-components", "config", app + ".yaml")
-    return load(path)["metadata"]["name"] if os.path.exists(path) else None
+    return load(path) if os.path.exists(path) else None
+
+
+def own_config(app):
+    doc = own_config_doc(app)
+    return doc["metadata"]["name"] if doc else None
+
+
+components = [d for d in (load(p) for p in glob.glob(os.path.join(ROOT, "dapr-components", "*.yaml")))
+              if d.get("kind") == "Component"]
+
+
+def loads(app, type_):
+    """Whether the app's sidecar loads a component of this type."""
+    return any(c["spec"]["type"] == type_ and (not c.get("scopes") or app in c["scopes"]) for c in components)
 
 
 svcs = values["services"]
@@ -141,6 +157,34 @@ for name, svc in svcs.items():
           peers(np["spec"].get("ingress"), "from") == callers, peers(np["spec"].get("ingress"), "from"))
     check(f"{name}: invocation allowed out to {sorted(svc['invokes']) or 'nobody'}",
           peers(np["spec"].get("egress"), "to") == set(svc["invokes"]), peers(np["spec"].get("egress"), "to"))
+    ac = ((own_config_doc(name) or {}).get("spec") or {}).get("accessControl") or {}
+    if ac.get("defaultAction") == "deny":
+        allowed = {p["appId"] for p in ac.get("policies") or []}
+        check(f"{name}: the callers its NetworkPolicy lets in are those its Configuration allows",
+              callers == allowed, (sorted(callers), sorted(allowed)))
+
+    # Stores: Kafka and Redis exactly where the sidecar loads their
+    # components (or the app uses Redis itself), Postgres where it uses it.
+    def store_ports(rules):
+        return {p.get("port") for r in rules or [] for p in r.get("ports", [])
+                if "to" in r and not any("namespaceSelector" in t for t in r["to"])}
+    want_ports = {port for store, port, ok in (
+        ("kafka", 9092, loads(name, "pubsub.kafka")),
+        ("redis", 6379, loads(name, "state.redis") or "redis" in svc["uses"]),
+        ("postgres", 5432, "postgres" in svc["uses"])) if ok}
+    got_ports = store_ports(np["spec"].get("egress")) & {9092, 6379, 5432}
+    if values["devDependencies"]["enabled"] or values["externalStores"]["cidrs"]:
+        check(f"{name}: reaches exactly the stores it needs ({sorted(want_ports)})",
+              got_ports == want_ports, sorted(got_ports))
+
+    # Secrets: its sidecar reads exactly what its Configuration allows.
+    scopes = (((own_config_doc(name) or {}).get("spec") or {}).get("secrets") or {}).get("scopes") or []
+    want_secrets = sorted({n for sc in scopes for n in sc.get("allowedSecrets") or []})
+    role = obj("Role", f"{name}-secrets")
+    got_secrets = sorted(role["rules"][0]["resourceNames"]) if role else []
+    check(f"{name}: its sidecar may read the Secrets {want_secrets or 'none'}, as its Configuration says",
+          got_secrets == want_secrets and (role is None or role["rules"][0]["resourceNames"]),
+          got_secrets)
 
 deny = obj("NetworkPolicy", f"{release}-default-deny")
 check("default-deny NetworkPolicy: every pod, no rule",

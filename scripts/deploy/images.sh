@@ -2,7 +2,11 @@
 # `make images`: builds every image of the suite on our Docker engine
 # (scripts/deploy/docker.sh) and prints their sizes:
 #   <prefix><service>:<tag>  each folder of services/, and todo-events
-#   <prefix>web:<tag>        the web app's static files (deploy/images/web)
+#   <prefix>web:<tag>        the web app behind nginx (deploy/images/web),
+#                            built in TODO_NODE_IMAGE, else in
+#   <prefix>node:<v>-local   this machine's own Node.js and npm on the base
+#                            (deploy/images/node; users' builds take the
+#                            official node image)
 #   <prefix>daprd:<v>-local  from the cached daprd build (and sentry:<v>-local
 #                            once scripts/build-sentry.sh exists)
 #   <prefix>kafka:<v>-local, postgres:local, redis:local   for machines
@@ -48,9 +52,28 @@ mkdir -p "$ROOT/.run/docker"
 for svc in $(ls "$ROOT/services") todo-events; do
   build "$PREFIX$svc:$TAG" --target service --build-arg "SERVICE=$svc" "${meta[@]}" "$ROOT"
 done
-build "${PREFIX}web:$TAG" -f "$ROOT/deploy/images/web/Dockerfile" "${meta[@]}" "$ROOT"
 
 ctx=$(mktemp -d); trap 'rm -rf "$ctx"; stop_engine' EXIT
+NODE_IMAGE="${TODO_NODE_IMAGE:-}"
+if [ -z "$NODE_IMAGE" ]; then
+  # The machine's Node.js (the one scripts/build-web.sh uses) and its npm,
+  # with the CA bundle they trust here.
+  node=$(command -v node) && npm=$(command -v npm) ||
+    { say "no Node.js here: run make web (it installs one), or set TODO_NODE_IMAGE"; exit 1; }
+  nv=$(node --version)
+  cp "$(readlink -f "$node")" "$ctx/node"
+  cp -r "$(dirname "$(dirname "$(readlink -f "$npm")")")" "$ctx/npm"
+  for ca in "${NODE_EXTRA_CA_CERTS:-}" "$(npm config get cafile 2>/dev/null)" /etc/ssl/certs/ca-certificates.crt; do
+    [ -f "$ca" ] && { cp "$ca" "$ctx/ca.pem"; break; }
+  done
+  [ -f "$ctx/ca.pem" ] || { say "no CA bundle found for the node image"; exit 1; }
+  NODE_IMAGE="${PREFIX}node:${nv#v}-local"
+  build "$NODE_IMAGE" --build-arg "NODE_VERSION=$nv" -f "$ROOT/deploy/images/node/Dockerfile" "$ctx"
+  rm -rf "${ctx:?}"/*
+fi
+build "${PREFIX}web:$TAG" -f "$ROOT/deploy/images/web/Dockerfile" --build-arg "NODE_IMAGE=$NODE_IMAGE" \
+  "${meta[@]}" "$ROOT"
+
 # daprd, and Sentry once the repo builds it (scripts/build-sentry.sh).
 for bin in daprd sentry; do
   [ -x "$ROOT/scripts/build-$bin.sh" ] || continue
@@ -75,6 +98,7 @@ build "${PREFIX}redis:local" "$ROOT/deploy/images/redis"
 echo "TODO_BASE_IMAGE=$BASE"
 echo "TODO_IMAGE_PREFIX=$PREFIX"
 echo "TODO_TAG=$TAG"
+echo "TODO_NODE_IMAGE=$NODE_IMAGE"
 echo "DAPR_IMAGE=${PREFIX}daprd:${DAPR_VERSION#v}-local"
 echo "KAFKA_IMAGE=${PREFIX}kafka:$KAFKA_VERSION-local"
 echo "POSTGRES_IMAGE=${PREFIX}postgres:local"

@@ -135,3 +135,59 @@ value: {{ toString .v | quote }}
 {{- else if $own -}}{{ ($own | fromYaml).metadata.name }}
 {{- else -}}{{ .root.Values.dapr.config }}{{- end -}}
 {{- end -}}
+
+{{/* An app's own Dapr Configuration (dapr-components/config/<app>.yaml) as
+     a map, empty when it has none. (dict "root" $ "name" N) */}}
+{{- define "todo.ownConfig" -}}
+{{- with .root.Files.Get (printf "dapr-components/config/%s.yaml" .name) }}{{ . }}{{ else }}{}{{ end }}
+{{- end -}}
+
+{{/* The app ids that may invoke an app by its own Configuration's access
+     control (one policy per calling app), as {"callers": [...]}; "any"
+     when the Configuration lets anyone (no deny-by-default access
+     control). (dict "root" $ "name" N) */}}
+{{- define "todo.allowedCallers" -}}
+{{- $ac := (include "todo.ownConfig" . | fromYaml).spec | default dict -}}
+{{- $ac = $ac.accessControl | default dict -}}
+{{- if ne ($ac.defaultAction | default "allow") "deny" -}}any
+{{- else -}}
+{{- $callers := list -}}
+{{- range $ac.policies | default list }}{{ $callers = append $callers .appId }}{{ end -}}
+{{- toJson (dict "callers" (sortAlpha $callers)) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The secrets an app's sidecar may read by its own Configuration
+     (secrets.scopes[].allowedSecrets), as {"secrets": [...]}. */}}
+{{- define "todo.allowedSecrets" -}}
+{{- $sec := (include "todo.ownConfig" . | fromYaml).spec | default dict -}}
+{{- $names := list -}}
+{{- range ($sec.secrets | default dict).scopes | default list }}{{ $names = concat $names (.allowedSecrets | default list) }}{{ end -}}
+{{- toJson (dict "secrets" ($names | uniq | sortAlpha)) -}}
+{{- end -}}
+
+{{/* "true" when the app loads a component of this type from
+     dapr-components/ (one with no scopes, or scoped to the app): its
+     sidecar then reaches that component's store. (dict "root" $ "name" N
+     "type" "pubsub.kafka") */}}
+{{- define "todo.loads" -}}
+{{- $found := false -}}
+{{- range $path, $_ := .root.Files.Glob "dapr-components/*.yaml" -}}
+{{- $doc := $.root.Files.Get $path | fromYaml -}}
+{{- if and (eq $doc.kind "Component") (eq $doc.spec.type $.type) (or (not $doc.scopes) (has $.name $doc.scopes)) -}}
+{{- $found = true -}}
+{{- end -}}
+{{- end -}}
+{{- if $found }}true{{ end -}}
+{{- end -}}
+
+{{/* "true" when a service's pod reaches a store: Postgres if it uses it;
+     Redis if it uses it or its sidecar loads the Redis state store; Kafka
+     if its sidecar loads the Kafka pub/sub. (dict "root" $ "name" N "svc" S
+     "store" "redis") */}}
+{{- define "todo.reaches" -}}
+{{- if eq .store "postgres" -}}{{ if has "postgres" .svc.uses }}true{{ end }}
+{{- else if eq .store "redis" -}}{{ if or (has "redis" .svc.uses) (include "todo.loads" (dict "root" .root "name" .name "type" "state.redis")) }}true{{ end }}
+{{- else if eq .store "kafka" -}}{{ include "todo.loads" (dict "root" .root "name" .name "type" "pubsub.kafka") }}
+{{- end -}}
+{{- end -}}
