@@ -202,6 +202,19 @@ static bool is_json_type(const char *ct)
 	return n == 16 && strncasecmp(ct, "application/json", 16) == 0;
 }
 
+/* application/x-www-form-urlencoded, parameters aside. */
+static bool is_form_type(const char *ct)
+{
+	if (!ct)
+		return false;
+	while (*ct == ' ')
+		ct++;
+	size_t n = strcspn(ct, ";");
+	while (n > 0 && ct[n - 1] == ' ')
+		n--;
+	return n == 33 && strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0;
+}
+
 void srv_account(struct job *j, size_t stream_bytes, const char *why)
 {
 	double secs = (double)(svc_now_ms() - j->start_ms) / 1000.0;
@@ -631,8 +644,9 @@ static void on_request(struct evhttp_request *evreq, void *arg)
 	if (found == SVC_ROUTE_FOUND) {
 		j->req.route = j->route->pattern;
 		j->req.arg = j->route->arg;
-		if (!j->has_pre && (j->route->flags & SVC_ROUTE_JSON) &&
-		    !is_json_type(svc_req_header(&j->req, "Content-Type"))) {
+		const char *ct = svc_req_header(&j->req, "Content-Type");
+		if (!j->has_pre && (j->route->flags & SVC_ROUTE_JSON) && !is_json_type(ct) &&
+		    !((j->route->flags & SVC_ROUTE_JSON_CURL) && is_form_type(ct))) {
 			svc_err_set(&j->pre, SVC_EMEDIA, NULL,
 				    "Content-Type must be application/json");
 			j->has_pre = true;

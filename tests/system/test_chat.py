@@ -89,6 +89,32 @@ def test_the_acceptance_conversation():
     assert metric(agent, 'agent_turns_total{planner="builtin",outcome="ok"}') >= 6
 
 
+def test_curl_style_turns_one_by_one():
+    """The issue's curl: a JSON body as curl -d sends it (form-encoded by
+    label), and each turn its own request with no conversation id: "complete
+    1" and "complete it" still mean what the user's last turn showed."""
+    h = auth(new_user())
+
+    def say(message):
+        r = request("POST", GATEWAY + "/api/chat", headers={
+            **h, "Content-Type": "application/x-www-form-urlencoded"},
+            raw=json.dumps({"message": message}).encode())
+        assert r.status == 200, r.body
+        return r.json()
+    added = say("add call the dentist next tuesday at 10am, high priority, remind me an hour before")
+    task = added["tool_calls"][0]["result"]["task"]
+    assert task["priority"] == "high" and task["remind_before_minutes"] == 60
+    assert "call the dentist" in say("show my tasks")["reply"]
+    assert say("complete 1")["tool_calls"][0]["name"] == "complete_task"
+    assert tasks_of(h, status="completed")[0]["id"] == task["id"]
+    say("reopen it")
+    assert say("complete it")["tool_calls"][0]["result"]["task"]["status"] == "completed"
+    # Something else than a JSON object, labelled so: a clear 400.
+    r = request("POST", GATEWAY + "/api/chat", headers={
+        **h, "Content-Type": "application/x-www-form-urlencoded"}, raw=b"message=hi")
+    assert r.status == 400, r.body
+
+
 def test_list_complete_by_position_and_delete_by_title():
     h = auth(new_user())
     conv = chat(h, "add buy groceries tomorrow at 5pm #errands")["conversation_id"]

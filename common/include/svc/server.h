@@ -88,6 +88,11 @@ enum {
 	SVC_ROUTE_INLINE = 2, /* run on the loop thread: must never block */
 	SVC_ROUTE_QUIET = 4,  /* access log at debug level (probes, metrics) */
 	SVC_ROUTE_ASYNC = 8,  /* run on the loop thread, may answer later */
+	/* With SVC_ROUTE_JSON: a body labelled application/x-www-form-urlencoded
+	 * (what `curl -d` sends unless told otherwise) is read as JSON too;
+	 * anything but a JSON object is still a 400. For the routes people type
+	 * by hand (the chat). */
+	SVC_ROUTE_JSON_CURL = 16,
 };
 
 struct svc_server_opts {

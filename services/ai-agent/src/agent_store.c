@@ -88,6 +88,33 @@ enum svc_result agt_store_conv_get(struct svc_pg *pg, const char *user, const ch
 	return out->context ? SVC_OK : oom(err);
 }
 
+enum svc_result agt_store_conv_recent(struct svc_pg *pg, const char *user, long max_age_s,
+				      struct agt_conv *out, struct svc_err *err)
+{
+	memset(out, 0, sizeof *out);
+	char age[24];
+	snprintf(age, sizeof age, "%ld", max_age_s);
+	const char *p[] = {user, age};
+	PGresult *res = NULL;
+	enum svc_result r = svc_pg_query(pg,
+					 "SELECT id, coalesce(time_zone, ''), context::text"
+					 " FROM agent.conversations WHERE user_id = $1"
+					 " AND updated_at > now() - make_interval(secs => $2::integer)"
+					 " ORDER BY updated_at DESC LIMIT 1",
+					 2, p, &res, err);
+	if (r != SVC_OK)
+		return r;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		return no_conversation(err);
+	}
+	snprintf(out->id, sizeof out->id, "%s", PQgetvalue(res, 0, 0));
+	snprintf(out->time_zone, sizeof out->time_zone, "%s", PQgetvalue(res, 0, 1));
+	out->context = cJSON_Parse(PQgetvalue(res, 0, 2));
+	PQclear(res);
+	return out->context ? SVC_OK : oom(err);
+}
+
 enum svc_result agt_store_history(struct svc_pg *pg, const char *conv_id, size_t max,
 				  cJSON **out, struct svc_err *err)
 {

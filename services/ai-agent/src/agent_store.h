@@ -32,6 +32,14 @@ void agt_conv_cleanup(struct agt_conv *c);
 enum svc_result agt_store_conv_get(struct svc_pg *pg, const char *user, const char *id,
 				   struct agt_conv *out, struct svc_err *err);
 
+/* The user's conversation that moved last, if it moved in the last
+ * max_age_s seconds, into *out (as agt_store_conv_get): what a new
+ * conversation starts from, so that "complete 1" after "show my tasks"
+ * works across separate requests (curl) and the user's time zone carries
+ * over. SVC_ENOTFOUND when there is none. */
+enum svc_result agt_store_conv_recent(struct svc_pg *pg, const char *user, long max_age_s,
+				      struct agt_conv *out, struct svc_err *err);
+
 /* The newest max messages of a conversation, oldest first, as a JSON array
  * of {"role","content"} (caller frees with cJSON_Delete). */
 enum svc_result agt_store_history(struct svc_pg *pg, const char *conv_id, size_t max,

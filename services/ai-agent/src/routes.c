@@ -26,6 +26,9 @@
 #include "svc/metrics.h"
 #include "svc/util.h"
 
+/* A new conversation starts from the user's last one moved this recently. */
+#define RECENT_S 1800
+
 #define PAGE_DEFAULT 50
 #define PAGE_MAX 200
 #define MCP_KEY_PURPOSE "ai-agent: MCP session ids"
@@ -269,6 +272,16 @@ static struct turn_job *prepare(struct agt_ctx *ctx, struct svc_req *req, struct
 		r = svc_err_set(&err, SVC_EINTERNAL, NULL, "no random bytes");
 	} else {
 		j->create = true;
+		/* A new conversation starts from what the user's last one, if
+		 * recent, showed and touched (and its time zone): references
+		 * like "complete 1" work across requests made one by one. */
+		struct svc_err e = {0};
+		struct svc_pg *pg = svc_pg_acquire(ctx->db, ctx->pg.wait_ms, &e);
+		if (pg && agt_store_conv_recent(pg, who->sub, RECENT_S, &conv, &e) == SVC_OK) {
+			j->context = conv.context;
+			conv.context = NULL;
+		}
+		svc_pg_release(ctx->db, pg);
 	}
 	snprintf(j->time_zone, sizeof j->time_zone, "%s",
 		 body.time_zone ? body.time_zone : conv.time_zone[0] ? conv.time_zone : "UTC");
@@ -503,7 +516,8 @@ static void h_mcp(struct svc_req *req, struct svc_resp *resp)
 int agt_routes_register(struct svc_app *app, struct agt_ctx *ctx)
 {
 	int rc = 0;
-	rc |= svc_app_route_on(app, ctx->chat, "POST", "/api/chat", h_chat, NULL, SVC_ROUTE_JSON);
+	rc |= svc_app_route_on(app, ctx->chat, "POST", "/api/chat", h_chat, NULL,
+			       SVC_ROUTE_JSON | SVC_ROUTE_JSON_CURL);
 	rc |= svc_app_route(app, "POST", "/api/chat/parse", h_parse, NULL, SVC_ROUTE_JSON);
 	static const page_fn list = conv_page, show = agt_store_conv_show;
 	rc |= svc_app_route(app, "GET", "/api/conversations", h_page, (void *)&list, 0);

@@ -285,7 +285,7 @@ int gw_routes_register(struct svc_app *app, struct gw_ctx *ctx)
 		/* ai-agent: a chat turn's answer (JSON, or an SSE stream) comes
 		 * through as it is written. MCP bodies are the transport's to
 		 * check (JSON-RPC errors, not ours). */
-		{"POST", "/api/chat", SVC_ROUTE_JSON, TO_AGENT, GW_ID_NONE, "", false},
+		{"POST", "/api/chat", SVC_ROUTE_JSON | SVC_ROUTE_JSON_CURL, TO_AGENT, GW_ID_NONE, "", false},
 		{"POST", "/api/chat/parse", SVC_ROUTE_JSON, TO_AGENT, GW_ID_NONE, "", false},
 		{"GET", "/api/conversations", 0, TO_AGENT, GW_ID_NONE, "", false},
 		{"GET", "/api/conversations/{id}", 0, TO_AGENT, GW_ID_UUID, "conversation", false},
