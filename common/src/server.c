@@ -190,7 +190,8 @@ static void new_request_id(char out[33])
 	svc_hex(b, sizeof b, out);
 }
 
-static bool is_json_type(const char *ct)
+/* True when the Content-Type ct names type, parameters aside. */
+static bool media_type_is(const char *ct, const char *type)
 {
 	if (!ct)
 		return false;
@@ -199,20 +200,7 @@ static bool is_json_type(const char *ct)
 	size_t n = strcspn(ct, ";");
 	while (n > 0 && ct[n - 1] == ' ')
 		n--;
-	return n == 16 && strncasecmp(ct, "application/json", 16) == 0;
-}
-
-/* application/x-www-form-urlencoded, parameters aside. */
-static bool is_form_type(const char *ct)
-{
-	if (!ct)
-		return false;
-	while (*ct == ' ')
-		ct++;
-	size_t n = strcspn(ct, ";");
-	while (n > 0 && ct[n - 1] == ' ')
-		n--;
-	return n == 33 && strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0;
+	return n == strlen(type) && strncasecmp(ct, type, n) == 0;
 }
 
 void srv_account(struct job *j, size_t stream_bytes, const char *why)
@@ -645,8 +633,10 @@ static void on_request(struct evhttp_request *evreq, void *arg)
 		j->req.route = j->route->pattern;
 		j->req.arg = j->route->arg;
 		const char *ct = svc_req_header(&j->req, "Content-Type");
-		if (!j->has_pre && (j->route->flags & SVC_ROUTE_JSON) && !is_json_type(ct) &&
-		    !((j->route->flags & SVC_ROUTE_JSON_CURL) && is_form_type(ct))) {
+		if (!j->has_pre && (j->route->flags & SVC_ROUTE_JSON) &&
+		    !media_type_is(ct, "application/json") &&
+		    !((j->route->flags & SVC_ROUTE_JSON_CURL) &&
+		      media_type_is(ct, "application/x-www-form-urlencoded"))) {
 			svc_err_set(&j->pre, SVC_EMEDIA, NULL,
 				    "Content-Type must be application/json");
 			j->has_pre = true;

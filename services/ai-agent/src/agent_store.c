@@ -62,6 +62,21 @@ void agt_conv_cleanup(struct agt_conv *c)
 	c->context = NULL;
 }
 
+/* The first row of res (id, time zone, context) into *out; frees res.
+ * SVC_ENOTFOUND when there is none. */
+static enum svc_result conv_row(PGresult *res, struct agt_conv *out, struct svc_err *err)
+{
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		return no_conversation(err);
+	}
+	snprintf(out->id, sizeof out->id, "%s", PQgetvalue(res, 0, 0));
+	snprintf(out->time_zone, sizeof out->time_zone, "%s", PQgetvalue(res, 0, 1));
+	out->context = cJSON_Parse(PQgetvalue(res, 0, 2));
+	PQclear(res);
+	return out->context ? SVC_OK : oom(err);
+}
+
 enum svc_result agt_store_conv_get(struct svc_pg *pg, const char *user, const char *id,
 				   struct agt_conv *out, struct svc_err *err)
 {
@@ -74,18 +89,7 @@ enum svc_result agt_store_conv_get(struct svc_pg *pg, const char *user, const ch
 					 "SELECT id, coalesce(time_zone, ''), context::text"
 					 " FROM agent.conversations WHERE id = $1 AND user_id = $2",
 					 2, p, &res, err);
-	if (r != SVC_OK)
-		return r;
-	if (PQntuples(res) == 0) {
-		PQclear(res);
-		return no_conversation(err);
-	}
-	snprintf(out->id, sizeof out->id, "%s", PQgetvalue(res, 0, 0));
-	snprintf(out->time_zone, sizeof out->time_zone, "%s", PQgetvalue(res, 0, 1));
-	const char *ctx = PQgetvalue(res, 0, 2);
-	out->context = cJSON_Parse(ctx);
-	PQclear(res);
-	return out->context ? SVC_OK : oom(err);
+	return r == SVC_OK ? conv_row(res, out, err) : r;
 }
 
 enum svc_result agt_store_conv_recent(struct svc_pg *pg, const char *user, long max_age_s,
@@ -102,17 +106,7 @@ enum svc_result agt_store_conv_recent(struct svc_pg *pg, const char *user, long 
 					 " AND updated_at > now() - make_interval(secs => $2::integer)"
 					 " ORDER BY updated_at DESC LIMIT 1",
 					 2, p, &res, err);
-	if (r != SVC_OK)
-		return r;
-	if (PQntuples(res) == 0) {
-		PQclear(res);
-		return no_conversation(err);
-	}
-	snprintf(out->id, sizeof out->id, "%s", PQgetvalue(res, 0, 0));
-	snprintf(out->time_zone, sizeof out->time_zone, "%s", PQgetvalue(res, 0, 1));
-	out->context = cJSON_Parse(PQgetvalue(res, 0, 2));
-	PQclear(res);
-	return out->context ? SVC_OK : oom(err);
+	return r == SVC_OK ? conv_row(res, out, err) : r;
 }
 
 enum svc_result agt_store_history(struct svc_pg *pg, const char *conv_id, size_t max,
