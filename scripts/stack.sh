@@ -455,7 +455,15 @@ stop_one() {
   [ -f "$f" ] || return 0
   local pid; pid=$(cat "$f")
   if kill -0 "$pid" 2>/dev/null; then
-    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+    # A supervisor passes SIGTERM on to its process: signalling the whole
+    # group too would deliver it twice, and a second SIGTERM makes daprd
+    # exit at once (no graceful shutdown: its Kafka consumer never leaves
+    # the group, whose partitions then wait out the session timeout).
+    if [ "${f##*.}" = sup ]; then
+      kill -TERM "$pid" 2>/dev/null || true
+    else
+      kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+    fi
     local i
     for ((i = 0; i < 100; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
     if kill -0 "$pid" 2>/dev/null; then

@@ -231,30 +231,38 @@ def consuming(h):
     """Waits until the stack's reminder-service takes task events in again:
     after another test's replica left, their consumer group may rebalance
     for seconds, and an event held that long fires its reminder before the
-    test can see it indexed."""
-    probe = create(h, remind_at=rfc3339(now() + datetime.timedelta(hours=1)))
-    assert eventually(lambda: redis("ZSCORE", "todo:reminders:due", probe["id"]), timeout=60)
+    test can see it indexed. Task events are keyed by task id over the
+    topic's 3 partitions: 20 probes reach every partition but for a chance
+    of 3 * (2/3)**20 (0.09 %)."""
+    at = rfc3339(now() + datetime.timedelta(hours=1))
+    probes = [create(h, title="probe", remind_at=at)["id"] for _ in range(20)]
+    assert eventually(lambda: all(redis("ZSCORE", "todo:reminders:due", p) for p in probes),
+                      timeout=60)
 
 
 def test_a_replica_that_dies_holding_a_claim_loses_nothing():
     h = auth(new_user())
     consuming(h)
     ahead = {"REMINDER_LOOKAHEAD_MS": "20000", "REMINDER_LEASE_MS": "1000"}
+    # Each reminder is set 8 s ahead once its replica is up, so the replica
+    # claims it well before the stack's own replicas' look-ahead (2 s)
+    # reaches it, however long the replica took to start.
     # Killed after claiming: the claim's lease (1 s past its time) runs out
     # and another replica's pass gives it back and fires it.
-    at_killed = now() + datetime.timedelta(seconds=8)
-    killed = create(h, remind_at=rfc3339(at_killed))
     proc, url = extra_replica(**ahead)
     try:
+        at_killed = now() + datetime.timedelta(seconds=8)
+        killed = create(h, remind_at=rfc3339(at_killed))
         claimed_by(url, killed, at_killed)
     finally:
         proc.kill()
         proc.wait(timeout=10)
     # Stopped (SIGTERM) after claiming: the claim goes back at once.
-    at_stopped = at_killed + datetime.timedelta(seconds=1)
-    stopped = create(h, remind_at=rfc3339(at_stopped))
     proc, url = extra_replica(**ahead)
     try:
+        at_stopped = max(at_killed + datetime.timedelta(seconds=1),
+                         now() + datetime.timedelta(seconds=8))
+        stopped = create(h, remind_at=rfc3339(at_stopped))
         member = claimed_by(url, stopped, at_stopped)
     finally:
         proc.terminate()

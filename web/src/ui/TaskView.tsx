@@ -48,6 +48,9 @@ export function TaskView(props: {
   const [cursor, setCursor] = useState<string | null>(null);
   const [loading, setLoading] = useState(false);
   const [loaded, setLoaded] = useState(false);
+  // The view whose rows are on screen: until the new view's first page
+  // arrives, the list says it is busy (its rows are the last view's).
+  const [shownKey, setShownKey] = useState<string | null>(null);
   const [error, setError] = useState('');
   const [sel, setSel] = useState(-1);
   const [editing, setEditing] = useState<string | null>(null);
@@ -63,9 +66,11 @@ export function TaskView(props: {
   const sentinel = useRef<HTMLLIElement>(null);
   const gen = useRef(0);
   const key = toUrl(state);
+  const busy = loading || shownKey !== key;
 
   const load = async (more: boolean) => {
     const g = more ? gen.current : ++gen.current;
+    const k = key;
     const q = toApiQuery(state, new Date());
     if (more && cursor) q.set('cursor', cursor);
     setLoading(true);
@@ -80,8 +85,12 @@ export function TaskView(props: {
       setCursor(page.next_cursor);
       setError('');
       setLoaded(true);
+      setShownKey(k);
     } catch (e) {
-      if (g === gen.current) setError(describeError(e));
+      if (g === gen.current) {
+        setError(describeError(e));
+        setShownKey(k);
+      }
     } finally {
       if (g === gen.current) setLoading(false);
     }
@@ -308,7 +317,7 @@ export function TaskView(props: {
           </button>
         </p>
       )}
-      <ul class="tasks" aria-label={`${viewLabel}: tasks`} aria-busy={loading} id="tasks">
+      <ul class="tasks" aria-label={`${viewLabel}: tasks`} aria-busy={busy} id="tasks">
         {visible.map((t, i) =>
           editing === t.id ? (
             <li key={t.id} data-row={i} class="editing">
@@ -370,7 +379,7 @@ export function TaskView(props: {
             </li>
           ),
         )}
-        {loaded && !visible.length && !loading && (
+        {loaded && !visible.length && !busy && (
           <li class="empty">{hasFilters(state) ? 'No task matches these filters.' : 'Nothing here yet. Add a task above.'}</li>
         )}
         {cursor && (
