@@ -190,8 +190,7 @@ static void new_request_id(char out[33])
 	svc_hex(b, sizeof b, out);
 }
 
-/* True when the Content-Type ct names type, parameters aside. */
-static bool media_type_is(const char *ct, const char *type)
+bool svc_media_type_is(const char *ct, const char *type)
 {
 	if (!ct)
 		return false;
@@ -634,9 +633,9 @@ static void on_request(struct evhttp_request *evreq, void *arg)
 		j->req.arg = j->route->arg;
 		const char *ct = svc_req_header(&j->req, "Content-Type");
 		if (!j->has_pre && (j->route->flags & SVC_ROUTE_JSON) &&
-		    !media_type_is(ct, "application/json") &&
+		    !svc_media_type_is(ct, "application/json") &&
 		    !((j->route->flags & SVC_ROUTE_JSON_CURL) &&
-		      media_type_is(ct, "application/x-www-form-urlencoded"))) {
+		      svc_media_type_is(ct, "application/x-www-form-urlencoded"))) {
 			svc_err_set(&j->pre, SVC_EMEDIA, NULL,
 				    "Content-Type must be application/json");
 			j->has_pre = true;

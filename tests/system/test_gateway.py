@@ -216,3 +216,15 @@ def test_request_id_is_echoed_and_reaches_task_service():
         r = request("GET", GATEWAY + "/api/no-such-route", headers=h)
         assert r.status == 404
         assert re.fullmatch(r"[0-9a-f]{32}", r.headers["X-Request-Id"]), r.headers
+
+
+def test_answers_through_the_sidecars_carry_their_length():
+    """The sidecars answer chunked; the gateway answers with a length."""
+    h = auth(new_user())
+    r = request("POST", GATEWAY + "/api/tasks", {"title": "length"}, h)
+    assert r.status == 201, r.body
+    for got in (request("GET", GATEWAY + "/api/tasks/" + r.json()["id"], headers=h),
+                request("GET", GATEWAY + "/api/tasks?limit=50", headers=h)):
+        assert got.status == 200, got.body
+        assert got.headers["Content-Length"] == str(len(got.body))
+        assert "Transfer-Encoding" not in got.headers

@@ -4,7 +4,9 @@ is pointed straight at an upstream played by the test (TASK_SERVICE_URL):
 it stalls every request for one task id for 5 s and answers the others at
 once. Fifty stalled requests in flight do not hold up two hundred others;
 a client that goes away has its upstream call cancelled; a queue full of
-waiting requests answers 503 with Retry-After at once."""
+waiting requests answers 503 with Retry-After at once. A chunked answer
+goes out whole with its length, a long one streams, an event stream passes
+each event as it is written, and an answer cut short is a clean 502."""
 import http.server
 import json
 import select
@@ -20,6 +22,8 @@ from conftest import auth, eventually, new_user, own_gateway, request
 
 STALL_ID = str(uuid.uuid4())
 STALL_S = 10.0
+CHUNKED_ID, CUT_ID, BIG_ID, SSE_ID = (str(uuid.uuid4()) for _ in range(4))
+BIG = 600 * 1024  # past what the gateway gathers before it streams
 
 
 class Upstream(http.server.ThreadingHTTPServer):
@@ -63,10 +67,34 @@ class Handler(http.server.BaseHTTPRequestHandler):
             with srv.lock:
                 srv.stalled_now -= 1
 
+    def chunked(self, content_type, parts, end=True, pause=0.0):
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        for part in parts:
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
+            self.wfile.flush()
+            time.sleep(pause)
+        if end:
+            self.wfile.write(b"0\r\n\r\n")
+        else:
+            self.close_connection = True  # the peer dies mid-answer
+
     def do_GET(self):
         if STALL_ID in self.path and not self.stall():
             self.close_connection = True
             return
+        if CHUNKED_ID in self.path:
+            return self.chunked("application/json", [b'{"id": "%s",' % CHUNKED_ID.encode(),
+                                                     b' "title": "in chunks"}'])
+        if CUT_ID in self.path:
+            return self.chunked("application/json", [b'{"id": "half'], end=False)
+        if BIG_ID in self.path:
+            return self.chunked("application/octet-stream", [b"x" * (BIG // 8)] * 8)
+        if SSE_ID in self.path:
+            return self.chunked("text/event-stream", [b"data: one\n\n", b"data: two\n\n"],
+                                pause=3.0)
         body = json.dumps({"id": self.path.rsplit("/", 1)[-1], "title": "from upstream"}).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -150,3 +178,44 @@ def test_a_full_upstream_queue_answers_503_at_once(upstream):
             assert r.headers["Retry-After"] == "1"
             assert r.json()["error"]["code"] == "unavailable"
             assert all(f.result().status == 200 for f in waiting)
+
+
+def test_a_chunked_answer_goes_out_whole_with_its_length(gateway):
+    h = auth(new_user())
+    r = get(gateway, CHUNKED_ID, h)
+    assert r.status == 200, r.body
+    assert r.json() == {"id": CHUNKED_ID, "title": "in chunks"}
+    assert r.headers["Content-Length"] == str(len(r.body))
+    assert "Transfer-Encoding" not in r.headers
+
+
+def test_a_long_answer_streams_whole(gateway):
+    h = auth(new_user())
+    r = get(gateway, BIG_ID, h)
+    assert r.status == 200
+    assert r.body == b"x" * BIG
+
+
+def test_an_answer_cut_short_is_a_clean_502(gateway):
+    h = auth(new_user())
+    r = get(gateway, CUT_ID, h)
+    assert r.status == 502, r.body
+    assert r.json()["error"]["code"]
+
+
+def test_an_event_stream_passes_each_event_as_it_comes(gateway):
+    h = auth(new_user())
+    host, port = gateway.rsplit("/", 1)[-1].split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as s:
+        s.sendall(f"GET /api/tasks/{SSE_ID} HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n"
+                  f"Authorization: {h['Authorization']}\r\n\r\n".encode())
+        t0 = time.monotonic()
+        got = b""
+        while b"data: one" not in got:
+            chunk = s.recv(4096)
+            assert chunk, got
+            got += chunk
+        # The first event is here while the upstream waits 3 s before the
+        # second.
+        assert time.monotonic() - t0 < 2.5, got
+        assert b"data: two" not in got

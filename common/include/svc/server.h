@@ -198,6 +198,10 @@ const char *svc_req_query(const struct svc_req *r, const char *name);
 /* The token of "Authorization: Bearer <token>"; NULL when there is none. */
 const char *svc_req_bearer(const struct svc_req *r);
 
+/* True when the Content-Type ct (may be NULL) names type, parameters
+ * aside. */
+bool svc_media_type_is(const char *ct, const char *type);
+
 /* Takes ownership of body (may be NULL for no body) and renders it. */
 void svc_resp_json(struct svc_resp *resp, int status, cJSON *body);
 /* Takes ownership of body (malloc'd, may be NULL). */
