@@ -472,11 +472,21 @@ def own_gateway(ready_path="/readyz", **overrides):
     """An api-gateway on a free 127.0.0.1 port with the stack gateway's
     environment (its sidecar, Redis) plus overrides; stopped at the end.
     Yields its URL, log file and pid."""
+    with own_service("api-gateway", ready_path, **overrides) as got:
+        yield got
+
+
+@contextlib.contextmanager
+def own_service(name, ready_path="/readyz", **overrides):
+    """A process of service name on a free 127.0.0.1 port with the stack's
+    environment for it (its sidecar, database, Redis) plus overrides, once
+    ready_path answers 200; stopped at the end. Yields its URL, log file and
+    pid."""
     port = free_port()
-    env = {**stack_service_env("api-gateway"), "PORT": str(port), **overrides}
-    log_path = os.path.join(RUN, "logs", f"api-gateway-{port}.log")
+    env = {**stack_service_env(name), "PORT": str(port), **overrides}
+    log_path = os.path.join(RUN, "logs", f"{name}-{port}.log")
     with open(log_path, "w") as log:
-        proc = subprocess.Popen([os.path.join(BIN, "api-gateway")], env=env, stdout=log,
+        proc = subprocess.Popen([os.path.join(BIN, name)], env=env, stdout=log,
                                 stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:

@@ -12,15 +12,14 @@ import http.server
 import json
 import os
 import queue
-import subprocess
 import threading
 import time
 import uuid
 
 import pytest
 
-from conftest import (BIN, GATEWAY, RUN, auth, eventually, free_port, new_user, request,
-                      settle_routing, stack, stack_service_env)
+from conftest import (GATEWAY, RUN, auth, new_user, own_service, request, settle_routing,
+                      stack)
 
 
 def llm_key():
@@ -108,28 +107,11 @@ def provider():
 def agent(provider):
     """An ai-agent of its own, on the stack's sidecar and database, with the
     model settings pointing at the scripted provider."""
-    port = free_port()
-    env = {**stack_service_env("ai-agent"), "PORT": str(port),
-           "LLM_BASE_URL": provider.url, "LLM_MODEL": "scripted-model",
-           "LLM_API_KEY_SECRET": "llm-api-key", "LLM_TIMEOUT_MS": "1000",
-           "LLM_BACKOFF_MS": "100", "LLM_BACKOFF_MAX_MS": "400", "LLM_MAX_ATTEMPTS": "3",
-           "TURN_BUDGET_MS": "8000", "LOG_LEVEL": "debug"}
-    log_path = os.path.join(RUN, "logs", f"ai-agent-model-{port}.log")
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen([os.path.join(BIN, "ai-agent")], env=env, stdout=log,
-                                stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        def up():
-            try:
-                return request("GET", url + "/readyz", timeout=2).status == 200
-            except OSError:
-                return False
-        assert eventually(up, timeout=60), open(log_path).read()[-2000:]
-        yield {"url": url, "log": log_path, "port": port}
-    finally:
-        proc.terminate()
-        proc.wait(timeout=15)
+    with own_service("ai-agent", LLM_BASE_URL=provider.url, LLM_MODEL="scripted-model",
+                     LLM_API_KEY_SECRET="llm-api-key", LLM_TIMEOUT_MS="1000",
+                     LLM_BACKOFF_MS="100", LLM_BACKOFF_MAX_MS="400", LLM_MAX_ATTEMPTS="3",
+                     TURN_BUDGET_MS="8000", LOG_LEVEL="debug") as (url, log_path, _):
+        yield {"url": url, "log": log_path, "port": int(url.rsplit(":", 1)[1])}
 
 
 @pytest.fixture
