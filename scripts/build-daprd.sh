@@ -17,6 +17,10 @@ KEEP=(
   secretstores_local_env.go
   nameresolution_sqlite.go
 )
+# Our own component files (tools/daprd/): each replaces daprd's file of the
+# same name (the sqlite name resolution that lists addresses, so daprd
+# caches them: tools/daprd/nameresolution_sqlite.go).
+OWN=("$(cd "$(dirname "$0")/.." && pwd)"/tools/daprd/*.go)
 prune() {
   local f k keep
   for f in "$1"/cmd/daprd/components/*.go; do
@@ -24,6 +28,7 @@ prune() {
     for k in "${KEEP[@]}"; do [ "$(basename "$f")" = "$k" ] && keep=1; done
     [ $keep -eq 1 ] || rm -f "$f"
   done
+  cp "${OWN[@]}" "$1/cmd/daprd/components/"
 }
-key=$(printf '%s\n' "${KEEP[@]}" | sha256sum | cut -c1-8)
+key=$( (printf '%s\n' "${KEEP[@]}"; cat "${OWN[@]}") | sha256sum | cut -c1-8)
 dapr_build "$CACHE/daprd/$DAPR_VERSION-$key/daprd" ./cmd/daprd allcomponents prune

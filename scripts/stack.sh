@@ -387,7 +387,12 @@ cmd_exec_sidecar() {
   for i in "${!SERVICES[@]}"; do [ "${SERVICES[$i]}" = "$name" ] && break; done
   [ "${SERVICES[$i]}" = "$name" ] || { log "no such service: $name"; exit 2; }
   local daprd; daprd=$("$ROOT/scripts/build-daprd.sh")
-  local envs=(DAPR_HOST_IP=127.0.0.1 TODO_KAFKA_BROKERS="127.0.0.1:$KAFKA_PORT"
+  # GOGC: the Go collector runs at 5x the live heap instead of 2x. Measured
+  # with make bench's GET of one task through both sidecars: 15% less
+  # sidecar CPU per call and 12% more calls a second, for ~30 MB more
+  # resident memory per busy sidecar (bench/README.md).
+  local envs=(DAPR_HOST_IP=127.0.0.1 GOGC="${DAPRD_GOGC:-400}"
+              TODO_KAFKA_BROKERS="127.0.0.1:$KAFKA_PORT"
               TODO_REDIS_ADDR="127.0.0.1:$REDIS_PORT" TODO_SECRETS_FILE="$RUN/secrets/dapr-secrets.json"
               APP_API_TOKEN="$(cat "$RUN/secrets/app-api-token-$name")")
   local flags=()

@@ -191,3 +191,12 @@ value: {{ toString .v | quote }}
 {{- else if eq .store "kafka" -}}{{ include "todo.loads" (dict "root" .root "name" .name "type" "pubsub.kafka") }}
 {{- end -}}
 {{- end -}}
+
+{{/* The sidecar's environment (dapr.io/env): GOGC from values, and
+     GOMEMLIMIT at 80% of its memory limit. */}}
+{{- define "todo.sidecarEnv" -}}
+{{- $s := .Values.dapr.sidecar -}}
+{{- $unit := regexFind "(Ki|Mi|Gi)$" $s.memoryLimit -}}
+{{- $kib := mul (trimSuffix $unit $s.memoryLimit | atoi) (get (dict "Ki" 1 "Mi" 1024 "Gi" 1048576) $unit) -}}
+GOGC={{ $s.goGC }},GOMEMLIMIT={{ div (mul $kib 4) 5 }}KiB
+{{- end -}}
