@@ -30,5 +30,5 @@ prune() {
   done
   cp "${OWN[@]}" "$1/cmd/daprd/components/"
 }
-key=$( (printf '%s\n' "${KEEP[@]}"; cat "${OWN[@]}") | sha256sum | cut -c1-8)
+key=$( (printf '%s\n' "${KEEP[@]}"; cat "${OWN[@]}"; echo "$DAPR_LDFLAGS") | sha256sum | cut -c1-8)
 dapr_build "$CACHE/daprd/$DAPR_VERSION-$key/daprd" ./cmd/daprd allcomponents prune

@@ -9,6 +9,10 @@
 
 DAPR_VERSION="${DAPR_VERSION:-v1.18.1}"
 CACHE="${TODO_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/todo-suite}"
+# The version goes where dapr's own Makefile puts it: buildinfo (what
+# `--version` prints) and the logger (each log line's "ver").
+DAPR_LDFLAGS="-s -w -X github.com/dapr/dapr/pkg/buildinfo.version=${DAPR_VERSION#v}
+  -X github.com/dapr/kit/logger.DaprVersion=${DAPR_VERSION#v}"
 
 # dapr_build OUT PKG [TAGS [PREPARE]]: prints OUT, building PKG of the
 # module into it first unless it is there. PREPARE (a function name) gets
@@ -25,7 +29,7 @@ dapr_build() {
   dapr_module_copy "$work"
   [ -z "$prepare" ] || "$prepare" "$work"
   (cd "$work" && nice go build -p 2 ${tags:+-tags "$tags"} -trimpath \
-     -ldflags "-s -w -X github.com/dapr/dapr/pkg/buildinfo.version=${DAPR_VERSION#v}" \
+     -ldflags "$(echo $DAPR_LDFLAGS)" \
      -o "$out.tmp" "$pkg") >&2
   mv "$out.tmp" "$out"
   rm -rf "$work"
