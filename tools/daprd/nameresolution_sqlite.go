@@ -13,7 +13,9 @@
 // call picks one of the addresses listed in the last second at random, so
 // a replica that stops (its row deleted) or dies (its row no longer
 // renewed) leaves the choice at most a second later than it would have,
-// and a new one joins at most a second later.
+// and a new one joins at most a second later. Where the stock component
+// fails a call whose lookup fails (the file busy past its timeout), this
+// one goes on with the last list for up to 30 s.
 //
 // (daprd's own address cache, for resolvers that list addresses, keeps a
 // list 20 s and drops it only after a call to a stopped replica failed;
@@ -45,8 +47,12 @@ func init() {
 	nrLoader.DefaultRegistry.RegisterComponent(newListingSqlite, "sqlite")
 }
 
-// How long a looked-up list of addresses serves calls.
-const listTTL = time.Second
+// How long a looked-up list of addresses serves calls, and how long it
+// may go on serving them while lookups fail.
+const (
+	listTTL  = time.Second
+	staleMax = 30 * time.Second
+)
 
 // listingSqlite is the stock resolver (registration, renewal, clean-up)
 // with a ResolveID that reads a list of the app id's addresses.
@@ -62,8 +68,9 @@ type listingSqlite struct {
 }
 
 type addressList struct {
-	addrs []string
-	at    time.Time
+	addrs      []string
+	at         time.Time
+	refreshing bool // a call is looking the list up again
 }
 
 // The stock component's settings this one reads (the same keys; the others
@@ -118,20 +125,38 @@ func (r *listingSqlite) Init(ctx context.Context, md nr.Metadata) error {
 	return nil
 }
 
-// ResolveID picks one live address of the app id at random.
+// ResolveID picks one live address of the app id at random. One call at a
+// time looks a stale list up again while the others go on with it; when
+// the lookup fails (the file busy past its timeout), calls go on with the
+// last list for up to staleMax rather than fail.
 func (r *listingSqlite) ResolveID(ctx context.Context, req nr.ResolveRequest) (string, error) {
 	r.mu.Lock()
 	l, ok := r.lists[req.ID]
-	r.mu.Unlock()
-	if !ok || time.Since(l.at) >= listTTL {
-		addrs, err := r.lookup(ctx, req.ID)
-		if err != nil {
-			return "", err
-		}
-		l = addressList{addrs: addrs, at: time.Now()}
-		r.mu.Lock()
+	refresh := !ok || (time.Since(l.at) >= listTTL && !l.refreshing)
+	if refresh && ok {
+		l.refreshing = true
 		r.lists[req.ID] = l
+	}
+	r.mu.Unlock()
+	if refresh {
+		addrs, err := r.lookup(ctx, req.ID)
+		r.mu.Lock()
+		if err == nil {
+			l = addressList{addrs: addrs, at: time.Now()}
+			r.lists[req.ID] = l
+		} else if ok {
+			l.refreshing = false
+			r.lists[req.ID] = l
+		}
 		r.mu.Unlock()
+		if err != nil {
+			if !ok || time.Since(l.at) >= staleMax {
+				return "", err
+			}
+			if !errors.Is(err, context.Canceled) {
+				r.logger.Warnf("Keeping the last addresses of %s: %v", req.ID, err)
+			}
+		}
 	}
 	if len(l.addrs) == 0 {
 		return "", sqlite.ErrNoHost
