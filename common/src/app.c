@@ -354,7 +354,11 @@ int svc_app_run(struct svc_app *app)
 	event_add(app->sig_int, NULL);
 	svc_info(NULL, "listening on http://%s:%d (dapr %s)", app->opts.host, app->opts.port,
 		 app->dapr.base);
+	/* The access line per request goes out in batches from here on
+	 * (line by line if the batch cannot be had). */
+	(void)svc_log_batch(app->base);
 	event_base_dispatch(app->base);
+	svc_log_batch_end();
 	/* What the pools still hold finishes (answers go out, or are dropped
 	 * when the grace ran out), then the service's own stop steps. */
 	stop_pools(app);
@@ -383,6 +387,7 @@ void svc_app_free(struct svc_app *app)
 		event_free(app->sig_int);
 	if (app->drain_timer)
 		event_free(app->drain_timer);
+	svc_log_batch_end();
 	if (app->base)
 		event_base_free(app->base);
 	free(app);

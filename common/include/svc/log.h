@@ -14,6 +14,22 @@ int svc_log_level_parse(const char *s, enum svc_log_level *out);
 void svc_log(enum svc_log_level level, const char *id, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+struct event_base;
+
+/* From now on, lines the calling thread (the loop's, made by svc_loop_new)
+ * logs wait in a batch of whole lines (at most PIPE_BUF bytes, so a write
+ * stays whole on a pipe) that goes out in one write: in the first pass of
+ * the loop with nothing else ready, once full, once its oldest line is
+ * 200 ms old, or at once with a warning or an error. Under load this turns
+ * the line per request into one write per twenty-odd requests; when idle a
+ * line still goes out within the pass that logged it. Other threads keep
+ * writing line by line. 0, or -1 on OOM (nothing changes). */
+int svc_log_batch(struct event_base *base);
+/* Writes what the batch holds (on the batching thread; no-op elsewhere). */
+void svc_log_flush(void);
+/* Flushes and stops batching; call before the loop's base is freed. */
+void svc_log_batch_end(void);
+
 #define svc_debug(id, ...) svc_log(SVC_LOG_DEBUG, id, __VA_ARGS__)
 #define svc_info(id, ...) svc_log(SVC_LOG_INFO, id, __VA_ARGS__)
 #define svc_warn(id, ...) svc_log(SVC_LOG_WARN, id, __VA_ARGS__)

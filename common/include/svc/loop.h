@@ -13,4 +13,9 @@ struct event_base;
  * register). Thread-aware once evthread_use_pthreads() ran. NULL on OOM. */
 struct event_base *svc_loop_new(void);
 
+/* The bases svc_loop_new makes have this many priorities; events get the
+ * middle one unless set otherwise, and SVC_LOOP_PRIORITIES - 1, the lowest,
+ * runs only in a pass where nothing else was ready. */
+#define SVC_LOOP_PRIORITIES 3
+
 #endif
