@@ -387,7 +387,6 @@ void svc_app_free(struct svc_app *app)
 		event_free(app->sig_int);
 	if (app->drain_timer)
 		event_free(app->drain_timer);
-	svc_log_batch_end();
 	if (app->base)
 		event_base_free(app->base);
 	free(app);

@@ -62,7 +62,8 @@ static void write_all(const char *p, size_t n)
 	}
 }
 
-void svc_log_flush(void)
+/* Writes what the batch holds (on the batching thread; no-op elsewhere). */
+static void flush_batch(void)
 {
 	if (!batching || batch.len == 0)
 		return;
@@ -73,7 +74,7 @@ void svc_log_flush(void)
 static void on_flush(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd, (void)what, (void)arg;
-	svc_log_flush();
+	flush_batch();
 }
 
 int svc_log_batch(struct event_base *base)
@@ -96,7 +97,7 @@ void svc_log_batch_end(void)
 {
 	if (!batching)
 		return;
-	svc_log_flush();
+	flush_batch();
 	batching = false;
 	event_free(batch.flush);
 	batch.flush = NULL;
@@ -110,7 +111,7 @@ static void batch_line(enum svc_log_level level, const char *line, size_t n)
 	long long now = svc_now_ms();
 	if (batch.len > 0 && (batch.len + n > sizeof batch.data ||
 			      now - batch.since_ms >= BATCH_MAX_AGE_MS))
-		svc_log_flush();
+		flush_batch();
 	if (n > sizeof batch.data) {
 		write_all(line, n);
 		return;
@@ -120,7 +121,7 @@ static void batch_line(enum svc_log_level level, const char *line, size_t n)
 	memcpy(batch.data + batch.len, line, n);
 	batch.len += n;
 	if (level >= SVC_LOG_WARN)
-		svc_log_flush();
+		flush_batch();
 	else
 		event_active(batch.flush, 0, 0);
 }

@@ -25,8 +25,6 @@ struct event_base;
  * line still goes out within the pass that logged it. Other threads keep
  * writing line by line. 0, or -1 on OOM (nothing changes). */
 int svc_log_batch(struct event_base *base);
-/* Writes what the batch holds (on the batching thread; no-op elsewhere). */
-void svc_log_flush(void);
 /* Flushes and stops batching; call before the loop's base is freed. */
 void svc_log_batch_end(void);
 
