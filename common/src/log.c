@@ -36,7 +36,8 @@ int svc_log_level_parse(const char *s, enum svc_log_level *out)
 
 /* The loop thread's batch (svc_log_batch): whole lines, at most PIPE_BUF
  * bytes, so one write of it stays whole on a pipe however many threads
- * write beside it. Only the thread that started batching touches it. */
+ * write beside it. Only the thread that started batching touches it, and
+ * only one thread batches at a time (flush is set while one does). */
 static struct {
 	struct event *flush; /* lowest priority: a pass with nothing else ready */
 	char data[PIPE_BUF];
@@ -81,6 +82,8 @@ int svc_log_batch(struct event_base *base)
 {
 	if (batching)
 		return 0;
+	if (batch.flush)
+		return -1; /* another thread's batch */
 	batch.flush = event_new(base, -1, 0, on_flush, NULL);
 	if (!batch.flush || event_priority_set(batch.flush, SVC_LOOP_PRIORITIES - 1) != 0) {
 		if (batch.flush)

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -66,6 +67,13 @@ static int drain(char *out, size_t cap, size_t *len)
 	return lines;
 }
 
+static void *batch_elsewhere(void *arg)
+{
+	static int rc;
+	rc = svc_log_batch(arg);
+	return &rc;
+}
+
 static void lines_wait_for_a_quiet_pass(void **state)
 {
 	(void)state;
@@ -78,6 +86,12 @@ static void lines_wait_for_a_quiet_pass(void **state)
 	assert_int_equal(drain(got, sizeof got, &len), 1);
 
 	assert_int_equal(svc_log_batch(base), 0);
+	/* One thread batches at a time: another is refused. */
+	pthread_t t;
+	void *rc;
+	assert_int_equal(pthread_create(&t, NULL, batch_elsewhere, base), 0);
+	pthread_join(t, &rc);
+	assert_int_equal(*(int *)rc, -1);
 	svc_info("r1", "first");
 	svc_info("r2", "second");
 	svc_debug("r3", "below the level");

@@ -23,7 +23,8 @@ struct event_base;
  * 200 ms old, or at once with a warning or an error. Under load this turns
  * the line per request into one write per twenty-odd requests; when idle a
  * line still goes out within the pass that logged it. Other threads keep
- * writing line by line. 0, or -1 on OOM (nothing changes). */
+ * writing line by line. One thread batches at a time. 0, or -1 on OOM or
+ * when another thread batches (nothing changes). */
 int svc_log_batch(struct event_base *base);
 /* Flushes and stops batching; call before the loop's base is freed. */
 void svc_log_batch_end(void);
